@@ -1,0 +1,56 @@
+"""Service configuration, read from FACEKYC_* environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting has a safe default so `facekyc serve` runs with no configuration."""
+
+    model_config = SettingsConfigDict(env_prefix="FACEKYC_", env_file=None, extra="ignore")
+
+    # --- storage and keys ---
+    data_dir: Path = Field(Path("./facekyc-data"), description="Embedded database, key file, retained data.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir.")
+    master_key: str | None = Field(None, description="Base64 32-byte master key; default: key file in data_dir.")
+
+    # --- face engine ---
+    fmr_target: float = Field(1e-3, ge=1e-5, le=1e-2, description="Operating point for 1:1 matches.")
+    sim_swap_fmr_target: float = Field(1e-4, ge=1e-5, le=1e-2, description="Stricter point for SIM replacement.")
+    max_image_pixels: int = Field(40_000_000, description="Decompression-bomb guard.")
+    max_upload_bytes: int = Field(15 * 1024 * 1024, description="Largest accepted upload.")
+    engine_threads: int = Field(1, ge=1, description="OpenCV threads per engine instance.")
+
+    # --- registration policy ---
+    max_numbers_per_identity: int = Field(5, ge=1)
+    retain_images_days: int = Field(0, ge=0, description="0: no raw face image is ever stored.")
+    dedup_fmr_target: float = Field(1e-4, ge=1e-6, le=1e-2)
+
+    # --- liveness ---
+    capture_session_ttl_s: int = Field(120, ge=10, le=900)
+    test_fixed_challenge: str | None = Field(
+        None, description="TEST ONLY: fixed challenge sequence (comma separated); refused unless test_mode."
+    )
+    test_mode: bool = Field(False, description="Allows test-only settings; never set in production.")
+
+    # --- api ---
+    host: str = "127.0.0.1"
+    port: int = 8000
+    rate_limit_per_minute: int = Field(120, ge=1)
+
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file under data_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'facekyc.sqlite3').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (tests build their own Settings instead)."""
+    return Settings()
