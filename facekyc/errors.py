@@ -68,3 +68,29 @@ class DocumentInvalid(InputError):
     """An identity document number or MRZ failed validation; `field` names what is wrong."""
 
     code = "document_invalid"
+
+
+class DecryptionFailed(FaceKycError):
+    """A ciphertext or wrapped key did not authenticate: wrong key, wrong row, tampered or truncated."""
+
+    code = "decryption_failed"
+    status = 500
+
+
+class KeyringError(FaceKycError):
+    """The master key ring cannot be loaded, saved or changed as asked (server-side problem)."""
+
+    code = "keyring_error"
+    status = 500
+
+
+class KeyNotFound(KeyringError):
+    """A wrapped key names a master key id the ring does not hold (retired, or another ring)."""
+
+    code = "key_not_found"
+
+
+class KeyInUse(KeyringError):
+    """Refused to retire a master key that is still current."""
+
+    code = "key_in_use"

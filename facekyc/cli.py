@@ -1,0 +1,169 @@
+"""The `facekyc` command line: compare, score-pairs, eval, serve, keys, audit ..."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from facekyc.errors import FaceKycError
+
+app = typer.Typer(help="facekyc: face-verified SIM registration, open and self-hosted.", no_args_is_help=True)
+eval_app = typer.Typer(help="Evaluation reports (ISO/IEC 19795-1, 30107-3).", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+console = Console()
+err_console = Console(stderr=True)
+
+FmrOption = Annotated[float, typer.Option("--fmr", help="Operating point as a false match rate (1e-2..1e-5).",
+                                          min=1e-5, max=1e-2)]
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console)
+
+
+@app.command()
+def compare(
+    image_a: Annotated[Path, typer.Argument(help="First image (e.g. the ID photo).")],
+    image_b: Annotated[Path, typer.Argument(help="Second image (e.g. the live capture).")],
+    fmr: FmrOption = 1e-3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Compare two face images 1:1 at a stated false match rate."""
+    from facekyc.vision.engine import FaceEngine
+
+    try:
+        engine = FaceEngine()
+        analyses = []
+        for path in (image_a, image_b):
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise FaceKycError(f"cannot read {path}", code="file_not_found", status=400) from exc
+            try:
+                analyses.append(engine.analyse(data))
+            except FaceKycError as exc:
+                exc.message = f"{path}: {exc.message}"
+                raise
+        result = engine.compare(analyses[0], analyses[1], fmr=fmr)
+    except FaceKycError as exc:
+        if as_json:
+            console.print_json(json.dumps({"error": exc.code, "detail": exc.message}))
+        else:
+            err_console.print(f"[red]error[/red] {exc.code}: {exc.message}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        console.print_json(json.dumps(result.to_dict()))
+        return
+    colour = "green" if result.decision == "match" else "red"
+    console.print(f"[bold {colour}]{result.decision}[/]  score {result.score:.3f} "
+                  f"(threshold {result.threshold:.3f} at FMR {result.fmr_target:g}; "
+                  f"estimated FMR at this score {result.estimated_fmr:.1e})")
+    table = Table("quality", str(image_a.name), str(image_b.name))
+    qa, qb = analyses[0].quality, analyses[1].quality
+    for ca, cb in zip(qa.components, qb.components, strict=True):
+        table.add_row(ca.name, _fmt_component(ca.value, ca.passed), _fmt_component(cb.value, cb.passed))
+    console.print(table)
+    for hint in dict.fromkeys(qa.hints + qb.hints):
+        console.print(f"[yellow]hint[/yellow] {hint}")
+
+
+def _fmt_component(value: float, passed: bool) -> str:
+    return f"{value:.2f}" if passed else f"[red]{value:.2f} ✗[/red]"
+
+
+@app.command("score-pairs")
+def score_pairs(
+    pairs_csv: Annotated[Path, typer.Argument(help="CSV with columns a,b (image paths; others kept).")],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV: input columns + score,decision,error.")],
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes (default: all cores).")] = 0,
+    fmr: FmrOption = 1e-3,
+) -> None:
+    """Score a list of image pairs on all cores (the interface evaluators use on their own data)."""
+    from facekyc.vision.batch import analyse_paths
+    from facekyc.vision.calibration import Calibration
+    from facekyc.vision.engine import Scorer
+
+    try:
+        with pairs_csv.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            fields = list(reader.fieldnames or [])
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        err_console.print(f"[red]error[/red] cannot read {pairs_csv}: {exc}")
+        raise typer.Exit(2) from exc
+    if "a" not in fields or "b" not in fields:
+        err_console.print("[red]error[/red] the CSV needs columns named a and b")
+        raise typer.Exit(2)
+    base = pairs_csv.parent
+    resolve = {p: str(p if Path(p).is_absolute() else base / p) for r in rows for p in (r["a"], r["b"])}
+    with _progress() as progress:
+        task = progress.add_task("analysing images", total=len(set(resolve.values())))
+        results = analyse_paths(list(resolve.values()), workers=workers or None,
+                                progress=lambda n: progress.advance(task, n))
+    cal = Calibration.load()
+    scorer = Scorer(cal, cal.fusion.models)  # scoring needs only the calibration, not the models
+    out_fields = [*fields, *[c for c in ("score", "decision", "error") if c not in fields]]
+    counts = {"match": 0, "non_match": 0, "error": 0}
+    with out.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=out_fields)
+        writer.writeheader()
+        for row in rows:
+            ra, rb = results[resolve[row["a"]]], results[resolve[row["b"]]]
+            error = ra.error or rb.error
+            if error or ra.embeddings is None or rb.embeddings is None:
+                row.update(score="", decision="", error=error or "unknown")
+                counts["error"] += 1
+            else:
+                result = scorer.compare(ra.embeddings, rb.embeddings, fmr=fmr)
+                row.update(score=f"{result.score:.6f}", decision=result.decision, error="")
+                counts[result.decision] += 1
+            writer.writerow(row)
+    err_console.print(f"wrote {len(rows)} rows to {out}: {counts['match']} match, "
+                      f"{counts['non_match']} non_match, {counts['error']} error")
+
+
+@eval_app.command("verification")
+def eval_verification(
+    pairs: Annotated[Path, typer.Option("--pairs", help="Pair list: LFW pairs file or CSV (a,b,same).")],
+    root: Annotated[Path, typer.Option("--root", help="Image root (LFW: folder of <Name>/ folders).")],
+    report: Annotated[Path, typer.Option("--report", help="Folder for summary.json, scores.csv, det.png.")],
+    fmt: Annotated[str, typer.Option("--format", help="lfw or csv.")] = "lfw",
+    workers: Annotated[int, typer.Option("--workers", min=1)] = 0,
+) -> None:
+    """ISO/IEC 19795-1 style verification report: accuracy, EER, FNMR@FMR, FTA and a DET curve."""
+    from facekyc.evaluation.report import verification_report
+
+    try:
+        summary = verification_report(pairs, root, report, fmt=fmt, workers=workers or None,
+                                      progress_factory=_progress)
+    except (ValueError, OSError) as exc:
+        err_console.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(2) from exc
+    table = Table("metric", "value")
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                table.add_row(f"{key} {sub}", _fmt_metric(v))
+        else:
+            table.add_row(key, _fmt_metric(value))
+    console.print(table)
+    console.print(f"report written to {report}")
+
+
+def _fmt_metric(value: object) -> str:
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+if __name__ == "__main__":
+    app()
