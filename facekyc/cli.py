@@ -36,6 +36,8 @@ def compare(
     image_b: Annotated[Path, typer.Argument(help="Second image (e.g. the live capture).")],
     fmr: FmrOption = 1e-3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse images with several faces of similar size "
+                                         "(default: use the largest, most central face).")] = False,
 ) -> None:
     """Compare two face images 1:1 at a stated false match rate."""
     from facekyc.vision.engine import FaceEngine
@@ -49,7 +51,7 @@ def compare(
             except OSError as exc:
                 raise FaceKycError(f"cannot read {path}", code="file_not_found", status=400) from exc
             try:
-                analyses.append(engine.analyse(data))
+                analyses.append(engine.analyse(data, policy="single" if strict else "primary"))
             except FaceKycError as exc:
                 exc.message = f"{path}: {exc.message}"
                 raise
@@ -84,7 +86,7 @@ def _fmt_component(value: float, passed: bool) -> str:
 def score_pairs(
     pairs_csv: Annotated[Path, typer.Argument(help="CSV with columns a,b (image paths; others kept).")],
     out: Annotated[Path, typer.Option("--out", help="Output CSV: input columns + score,decision,error.")],
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Processes (default: all cores).")] = 0,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
     fmr: FmrOption = 1e-3,
 ) -> None:
     """Score a list of image pairs on all cores (the interface evaluators use on their own data)."""
@@ -137,7 +139,7 @@ def eval_verification(
     root: Annotated[Path, typer.Option("--root", help="Image root (LFW: folder of <Name>/ folders).")],
     report: Annotated[Path, typer.Option("--report", help="Folder for summary.json, scores.csv, det.png.")],
     fmt: Annotated[str, typer.Option("--format", help="lfw or csv.")] = "lfw",
-    workers: Annotated[int, typer.Option("--workers", min=1)] = 0,
+    workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
 ) -> None:
     """ISO/IEC 19795-1 style verification report: accuracy, EER, FNMR@FMR, FTA and a DET curve."""
     from facekyc.evaluation.report import verification_report

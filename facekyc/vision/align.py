@@ -48,14 +48,16 @@ def similarity_transform(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 def apply_transform(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Map (n, 2) points through a 2x3 affine matrix."""
     pts = np.asarray(points, np.float64)
-    return pts @ matrix[:, :2].T + matrix[:, 2]
+    mapped: np.ndarray = pts @ matrix[:, :2].T + matrix[:, 2]
+    return mapped
 
 
 def warp_to_template(bgr: np.ndarray, landmarks: np.ndarray, template: np.ndarray,
                      size: tuple[int, int]) -> np.ndarray:
     """Crop of `size` (w, h) with the landmarks moved onto the template points."""
     matrix = similarity_transform(landmarks, template)
-    return cv2.warpAffine(bgr, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    warped: np.ndarray = cv2.warpAffine(bgr, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return warped
 
 
 def arcface_crop(bgr: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

@@ -39,8 +39,9 @@ class ScoreCalibration:
 
     def threshold(self, fmr: float) -> float:
         """Threshold for a target FMR in [1e-5, 1e-2]; between stored targets, log-linear."""
-        if not MIN_FMR <= fmr <= MAX_FMR:
+        if not MIN_FMR * (1 - 1e-9) <= fmr <= MAX_FMR * (1 + 1e-9):
             raise ValueError(f"FMR target must be between {MIN_FMR:g} and {MAX_FMR:g}")
+        fmr = min(max(fmr, MIN_FMR), MAX_FMR)
         key = fmr_key(fmr)
         if key in self.thresholds and math.isclose(float(key), fmr, rel_tol=1e-9):
             return self.thresholds[key]

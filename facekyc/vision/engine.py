@@ -209,7 +209,7 @@ def select_subject(faces: Sequence[Face], width: int, height: int, policy: FaceP
 
     def weight(f: Face) -> float:
         dx, dy = f.center[0] - cx, f.center[1] - cy
-        return f.area * math.exp(-16.0 * (dx * dx + dy * dy) / diag2)
+        return f.area * math.exp(-25.0 * (dx * dx + dy * dy) / diag2)
 
     ranked = sorted(faces, key=weight, reverse=True)
     subject = ranked[0]

@@ -31,7 +31,8 @@ class LogisticFusion:
 
     def fuse_matrix(self, columns: np.ndarray) -> np.ndarray:
         """Fuse an (n, len(models)) array of cosines, columns in `models` order."""
-        return np.asarray(columns, np.float64) @ np.asarray(self.weights) + self.bias
+        fused: np.ndarray = np.asarray(columns, np.float64) @ np.asarray(self.weights) + self.bias
+        return fused
 
     def template_weights(self) -> dict[str, float]:
         """sqrt(weight) per model: scaling unit embeddings by these makes one inner product equal the

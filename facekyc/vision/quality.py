@@ -38,7 +38,7 @@ class QualityLimits:
 
 
 LIMITS: dict[str, QualityLimits] = {
-    "live": QualityLimits(min_inter_eye_px=36, min_sharpness=40.0, min_brightness=55, max_brightness=215,
+    "live": QualityLimits(min_inter_eye_px=48, min_sharpness=40.0, min_brightness=55, max_brightness=215,
                           max_clipped=0.25, min_contrast=18, max_yaw=25, max_pitch=25, max_roll=20,
                           min_confidence=0.7),
     "document": QualityLimits(min_inter_eye_px=18, min_sharpness=15.0, min_brightness=40, max_brightness=230,

@@ -1,0 +1,115 @@
+"""The `facekyc eval verification` report: run the engine over a pair list, then 19795-1 metrics.
+
+Every image is analysed once (all cores); each pair gets a per-model cosine and the fused score.
+Failed images are failures to acquire: their pairs count as errors in accuracy and as FTA.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from facekyc.evaluation.pairs import Pair, read_csv_pairs, read_lfw_pairs
+from facekyc.evaluation.plots import plot_det
+from facekyc.evaluation.verification import det_curve, stratified_fold_ids, summarise_verification
+
+
+def load_pairs(pairs_file: Path, root: Path, fmt: str) -> list[Pair]:
+    """Pairs from an LFW pairs file (images under root) or a CSV with a,b,same."""
+    if fmt == "lfw":
+        return read_lfw_pairs(pairs_file, images_root=root)
+    if fmt == "csv":
+        pairs, _ = read_csv_pairs(pairs_file)
+        return [Pair(a=p.a if p.a.is_absolute() else root / p.a, b=p.b if p.b.is_absolute() else root / p.b,
+                     same=p.same, fold=p.fold, extra=p.extra) for p in pairs]
+    raise ValueError(f"unknown pair format {fmt!r}: use lfw or csv")
+
+
+def verification_report(pairs_file: Path, root: Path, report_dir: Path, *, fmt: str = "lfw",
+                        workers: int | None = None, fmr: float = 1e-3,
+                        progress_factory: Callable[[], Any] | None = None) -> dict[str, Any]:
+    """Score every pair, write scores.csv, summary.json and det.png to report_dir; return the summary."""
+    from facekyc.vision.batch import analyse_paths
+    from facekyc.vision.calibration import Calibration
+    from facekyc.vision.engine import Scorer
+
+    pairs = load_pairs(pairs_file, root, fmt)
+    if not pairs or any(p.same is None for p in pairs):
+        raise ValueError("every pair needs a same/different label for an evaluation")
+    paths = [str(p) for pair in pairs for p in (pair.a, pair.b)]
+    progress: AbstractContextManager[Any] | None = progress_factory() if progress_factory else None
+    if progress is not None:
+        with progress as bar:
+            task = bar.add_task("analysing images", total=len(set(paths)))
+            results = analyse_paths(paths, workers=workers, progress=lambda n: bar.advance(task, n))
+    else:
+        results = analyse_paths(paths, workers=workers)
+    cal = Calibration.load()
+    scorer = Scorer(cal, cal.fusion.models)
+    names = [*scorer.model_names, "fused"]
+    table = np.full((len(pairs), len(names)), np.nan)
+    errors: list[str] = []
+    for i, pair in enumerate(pairs):
+        ra, rb = results[str(pair.a)], results[str(pair.b)]
+        errors.append(ra.error or rb.error or "")
+        if ra.embeddings is not None and rb.embeddings is not None:
+            per_model = scorer.model_scores(ra.embeddings, rb.embeddings)
+            table[i] = [*per_model.values(), scorer.score(per_model)]
+    labels = np.array([bool(p.same) for p in pairs])
+    n_folds = max(2, min(10, int(labels.sum()), int((~labels).sum())))  # 10, unless the list is tiny
+    folds = np.array([p.fold for p in pairs]) if all(p.fold is not None for p in pairs) \
+        else stratified_fold_ids(labels, n_folds)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    summaries = {n: summarise_verification(table[:, k], labels, folds).to_dict() for k, n in enumerate(names)}
+    threshold = scorer.threshold(fmr)
+    fused = table[:, -1]
+    scored = ~np.isnan(fused)
+    shipped: dict[str, Any] = {
+        "fmr_target": fmr,
+        "threshold": threshold,
+        "fmr": float((fused[scored & ~labels] >= threshold).mean()) if (scored & ~labels).any() else None,
+        "fnmr": float(((fused < threshold) | ~scored)[labels].mean()),
+    }
+    failed_images = sorted({p for p, r in results.items() if r.error})
+    summary: dict[str, Any] = {
+        "pairs": len(pairs),
+        "images": len(results),
+        "failed_images": len(failed_images),
+        "fta_rate_images": len(failed_images) / max(1, len(results)),
+        "accuracy": summaries["fused"]["accuracy_mean"],
+        "accuracy_std": summaries["fused"]["accuracy_std"],
+        "eer": summaries["fused"]["eer"],
+        "fnmr_at_fmr": summaries["fused"]["fnmr_at_fmr"],
+        "shipped_operating_point": shipped,
+        "per_model": {n: {"accuracy": s["accuracy_mean"], "eer": s["eer"], "fnmr_at_fmr": s["fnmr_at_fmr"]}
+                      for n, s in summaries.items()},
+    }
+    (report_dir / "summary.json").write_text(json.dumps({**summary, "details": summaries,
+                                                          "failed_image_paths": failed_images}, indent=1))
+    _write_scores(report_dir / "scores.csv", pairs, names, table, errors)
+    curves = {}
+    for k, n in enumerate(names):
+        col = table[:, k]
+        ok = ~np.isnan(col)
+        if (ok & labels).any() and (ok & ~labels).any():
+            fmr_c, fnmr_c, _ = det_curve(col[ok & labels], col[ok & ~labels])
+            curves[n] = (fmr_c, fnmr_c)
+    if curves:
+        points = {f"shipped threshold (FMR target {fmr:g})": (float(shipped["fmr"] or 0.0), float(shipped["fnmr"]))}
+        plot_det(curves, report_dir / "det.png", f"DET: {pairs_file.name}", operating_points=points)
+    return summary
+
+
+def _write_scores(path: Path, pairs: list[Pair], names: list[str], table: np.ndarray, errors: list[str]) -> None:
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["a", "b", "same", *names, "error"])
+        for pair, row, err in zip(pairs, table, errors, strict=True):
+            writer.writerow([pair.a, pair.b, int(bool(pair.same)),
+                             *["" if np.isnan(v) else f"{v:.6f}" for v in row], err])
