@@ -18,6 +18,14 @@ from facekyc.errors import FaceKycError
 app = typer.Typer(help="facekyc: face-verified SIM registration, open and self-hosted.", no_args_is_help=True)
 eval_app = typer.Typer(help="Evaluation reports (ISO/IEC 19795-1, 30107-3).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
+
+from facekyc.api.commands import register as _register_service_commands  # noqa: E402  (serve, db, keys, ...)
+
+_register_service_commands(app)
+
+from facekyc.cli_liveness import register as _register_liveness_commands  # noqa: E402  (check-liveness, ...)
+
+_register_liveness_commands(app, eval_app)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -88,6 +96,8 @@ def score_pairs(
     out: Annotated[Path, typer.Option("--out", help="Output CSV: input columns + score,decision,error.")],
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
     fmr: FmrOption = 1e-3,
+    models: Annotated[str, typer.Option("--models", help="Recognisers: sface,dlib (fused, default) or sface "
+                                        "(fast) or dlib.")] = "sface,dlib",
 ) -> None:
     """Score a list of image pairs on all cores (the interface evaluators use on their own data)."""
     from facekyc.vision.batch import analyse_paths
@@ -105,14 +115,14 @@ def score_pairs(
     if "a" not in fields or "b" not in fields:
         err_console.print("[red]error[/red] the CSV needs columns named a and b")
         raise typer.Exit(2)
+    model_names = _parse_models(models)
     base = pairs_csv.parent
     resolve = {p: str(p if Path(p).is_absolute() else base / p) for r in rows for p in (r["a"], r["b"])}
     with _progress() as progress:
         task = progress.add_task("analysing images", total=len(set(resolve.values())))
         results = analyse_paths(list(resolve.values()), workers=workers or None,
-                                progress=lambda n: progress.advance(task, n))
-    cal = Calibration.load()
-    scorer = Scorer(cal, cal.fusion.models)  # scoring needs only the calibration, not the models
+                                progress=lambda n: progress.advance(task, n), models=model_names)
+    scorer = Scorer(Calibration.load(), model_names)  # scoring needs only the calibration, not the models
     out_fields = [*fields, *[c for c in ("score", "decision", "error") if c not in fields]]
     counts = {"match": 0, "non_match": 0, "error": 0}
     with out.open("w", newline="", encoding="utf-8") as handle:
@@ -131,6 +141,15 @@ def score_pairs(
             writer.writerow(row)
     err_console.print(f"wrote {len(rows)} rows to {out}: {counts['match']} match, "
                       f"{counts['non_match']} non_match, {counts['error']} error")
+
+
+def _parse_models(text: str) -> list[str]:
+    """The --models list, checked against the recognisers we ship."""
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    if not names or any(m not in ("sface", "dlib") for m in names):
+        err_console.print(f"[red]error[/red] --models takes sface, dlib or sface,dlib (got {text!r})")
+        raise typer.Exit(2)
+    return names
 
 
 @eval_app.command("verification")

@@ -94,3 +94,27 @@ class KeyInUse(KeyringError):
     """Refused to retire a master key that is still current."""
 
     code = "key_in_use"
+
+
+class VideoError(InputError):
+    """An uploaded capture video cannot be used: wrong type, unreadable, too large or too long."""
+
+    code = "video_unreadable"
+
+
+class VideoUnreadable(VideoError):
+    code = "video_unreadable"
+
+
+class VideoTooLarge(VideoError):
+    code = "video_too_large"
+    status = 413
+
+
+class VideoTooLong(VideoError):
+    code = "video_too_long"
+
+
+class UnsupportedMediaType(VideoError):
+    code = "unsupported_media_type"
+    status = 415

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from facekyc.errors import FaceKycError
-from facekyc.vision.engine import FaceEngine
+from facekyc.vision.engine import FaceEngine, default_recognisers
 
 _ENGINE: FaceEngine | None = None
 
@@ -25,9 +25,9 @@ class ImageResult:
     error: str | None
 
 
-def _init_worker() -> None:
+def _init_worker(models: tuple[str, ...] = ("sface", "dlib")) -> None:
     global _ENGINE
-    _ENGINE = FaceEngine(threads=1)
+    _ENGINE = FaceEngine(recognisers=default_recognisers(models), threads=1)
 
 
 def analyse_path(path: str) -> ImageResult:
@@ -45,20 +45,21 @@ def analyse_path(path: str) -> ImageResult:
 
 
 def analyse_paths(paths: Sequence[str], workers: int | None = None,
-                  progress: Callable[[int], None] | None = None) -> dict[str, ImageResult]:
-    """Analyse each distinct path once, in `workers` processes (default: all cores)."""
+                  progress: Callable[[int], None] | None = None,
+                  models: Sequence[str] = ("sface", "dlib")) -> dict[str, ImageResult]:
+    """Analyse each distinct path once, in `workers` processes (default: all cores), with `models`."""
     unique = list(dict.fromkeys(paths))
     n = max(1, min(workers or os.cpu_count() or 1, len(unique) or 1))
     results: dict[str, ImageResult] = {}
     if n == 1:
-        _init_worker()
+        _init_worker(tuple(models))
         iterator: Iterable[ImageResult] = map(analyse_path, unique)
         for res in iterator:
             results[res.path] = res
             if progress:
                 progress(1)
         return results
-    with ProcessPoolExecutor(max_workers=n, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=n, initializer=_init_worker, initargs=(tuple(models),)) as pool:
         for res in pool.map(analyse_path, unique, chunksize=8):
             results[res.path] = res
             if progress:

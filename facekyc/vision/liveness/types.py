@@ -10,7 +10,7 @@ import numpy as np
 from facekyc.vision.engine import FaceAnalysis
 
 
-class Challenge(str, Enum):
+class Challenge(str, Enum):  # noqa: UP042  (str mixin: values compare equal to plain strings)
     """One prompted action. Directions are the SUBJECT'S OWN: `turn_left` means the person turns
     toward their own left shoulder, which on a non-mirrored camera image moves the face toward
     image RIGHT. The kiosk preview is mirrored, so on screen it looks like the prompt's direction."""
@@ -23,7 +23,7 @@ class Challenge(str, Enum):
     OPEN_MOUTH = "open_mouth"
 
 
-class LivenessReason(str, Enum):
+class LivenessReason(str, Enum):  # noqa: UP042
     """Stable reason codes of a `not_live` result."""
 
     TOO_FEW_FRAMES = "too_few_frames"

@@ -1,0 +1,145 @@
+"""Face-engine benchmark: per-stage latency (1 thread) and pair-scoring throughput on all cores,
+with the `face_recognition` package (ageitgey; dlib HOG + ResNet) run on the same pairs beside it.
+
+    pip install --no-deps face_recognition==1.3.0     # the peer, for this benchmark only
+    python bench/bench_engine.py stages  --data ../shared/data
+    python bench/bench_engine.py pairs   --data ../shared/data [--limit 1000] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from facekyc.evaluation import kfold_accuracy, read_lfw_pairs
+from facekyc.vision.align import arcface_crop
+from facekyc.vision.batch import analyse_paths
+from facekyc.vision.calibration import Calibration
+from facekyc.vision.engine import FaceEngine, Scorer, select_subject
+from facekyc.vision.image import decode_image, encode_jpeg
+from facekyc.vision.quality import assess_quality
+
+
+def _median_ms(fn: Callable[[], object], runs: int) -> float:
+    fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def stages(data: Path, runs: int) -> None:
+    """Median latency of each stage on a real 640x480 webcam frame, one thread."""
+    cv2.setNumThreads(1)
+    frame = sorted((data / "nuaa-dev" / "live").rglob("*.jpg"))[0]
+    jpeg = encode_jpeg(decode_image(frame.read_bytes()).bgr)
+    engine = FaceEngine(threads=1)
+    bgr = decode_image(jpeg).bgr
+    assert bgr.shape[:2] == (480, 640)
+    face = select_subject(engine.detect(bgr), 640, 480, "single")
+    crop = arcface_crop(bgr, face.landmarks)
+    a = engine.analyse(jpeg)
+    rows = {
+        "decode (JPEG 640x480)": _median_ms(lambda: decode_image(jpeg), runs),
+        "detect (YuNet)": _median_ms(lambda: engine.detect(bgr), runs),
+        "align (ArcFace 112)": _median_ms(lambda: arcface_crop(bgr, face.landmarks), runs),
+        "quality": _median_ms(lambda: assess_quality(bgr, face, "live", crop=crop), runs),
+        "embed SFace": _median_ms(lambda: engine.recognisers[0].embed(bgr, face), runs),
+        "embed dlib (chip + ResNet)": _median_ms(lambda: engine.recognisers[1].embed(bgr, face), runs),
+        "fuse + decide": _median_ms(lambda: engine.compare(a, a), runs),
+        "total analyse()": _median_ms(lambda: engine.analyse(jpeg), runs),
+    }
+    peer = _peer_stage(jpeg, runs)
+    print(f"per-stage latency, median of {runs} runs, 1 thread, 640x480 JPEG ({frame.name})")
+    for name, ms in rows.items():
+        print(f"  {name:32s} {ms:8.2f} ms")
+    for name, ms in peer.items():
+        print(f"  peer {name:27s} {ms:8.2f} ms")
+    print(f"  ratio peer total / ours total   {peer['total'] / rows['total analyse()']:8.2f}x")
+
+
+def _peer_stage(jpeg: bytes, runs: int) -> dict[str, float]:
+    import io
+
+    import face_recognition
+
+    image = face_recognition.load_image_file(io.BytesIO(jpeg))
+    boxes = face_recognition.face_locations(image)
+    return {
+        "detect (HOG)": _median_ms(lambda: face_recognition.face_locations(image), runs),
+        "encode (5pt + ResNet)": _median_ms(lambda: face_recognition.face_encodings(image, boxes), runs),
+        "total": _median_ms(lambda: face_recognition.face_encodings(
+            face_recognition.load_image_file(io.BytesIO(jpeg))), runs),
+    }
+
+
+def _peer_encode(path: str) -> tuple[str, np.ndarray | None]:
+    import face_recognition
+
+    image = face_recognition.load_image_file(path)
+    enc = face_recognition.face_encodings(image)
+    return path, (enc[0] if enc else None)
+
+
+def pairs(data: Path, limit: int, workers: int) -> None:
+    """Pairs/s and 10-fold accuracy on LFW View 1 DevTest, ours (fused, SFace-only) and the peer."""
+    cv2.setNumThreads(1)
+    plist = read_lfw_pairs(data / "lfw-view1" / "pairsDevTest.txt")
+    if limit < len(plist):  # keep both classes: take the first limit/2 of each
+        same = [p for p in plist if p.same][: limit // 2]
+        plist = same + [p for p in plist if not p.same][: limit // 2]
+    labels = np.array([bool(p.same) for p in plist])
+    paths = [str(x) for p in plist for x in (p.a, p.b)]
+    print(f"{len(plist)} pairs, {len(set(paths))} images, {workers} workers")
+    results = {}
+    cal = Calibration.load()
+    for label, models in (("facekyc fused (sface+dlib)", ("sface", "dlib")), ("facekyc fast (sface)", ("sface",))):
+        t = time.perf_counter()
+        res = analyse_paths(paths, workers=workers, models=models)
+        scorer = Scorer(cal, list(models))
+        scores = np.array([scorer.score(scorer.model_scores(res[str(p.a)].embeddings, res[str(p.b)].embeddings))
+                           if res[str(p.a)].embeddings and res[str(p.b)].embeddings else np.nan for p in plist])
+        elapsed = time.perf_counter() - t
+        results[label] = (elapsed, kfold_accuracy(np.nan_to_num(scores, nan=-1e9), labels)[0],
+                          int(np.isnan(scores).sum()))
+    t = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        enc = dict(pool.map(_peer_encode, list(dict.fromkeys(paths)), chunksize=8))
+    dist = np.array([np.linalg.norm(enc[str(p.a)] - enc[str(p.b)]) if enc[str(p.a)] is not None
+                     and enc[str(p.b)] is not None else np.nan for p in plist])
+    elapsed = time.perf_counter() - t
+    results["face_recognition 1.3 (peer)"] = (elapsed, kfold_accuracy(np.nan_to_num(-dist, nan=-1e9), labels)[0],
+                                             int(np.isnan(dist).sum()))
+    peer_rate = len(plist) / results["face_recognition 1.3 (peer)"][0]
+    print(f"{'pipeline':30s} {'seconds':>8s} {'pairs/s':>8s} {'vs peer':>8s} {'accuracy':>9s} {'failed':>7s}")
+    for label, (sec, acc, failed) in results.items():
+        rate = len(plist) / sec
+        print(f"{label:30s} {sec:8.1f} {rate:8.1f} {rate / peer_rate:7.2f}x {acc * 100:8.2f}% {failed:7d}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", choices=["stages", "pairs"])
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("FACEKYC_TEST_DATA", "../shared/data")))
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args()
+    if args.what == "stages":
+        stages(args.data, args.runs)
+    else:
+        pairs(args.data, args.limit, args.workers)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Read and check the audit log (auditors)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy import select
+
+from facekyc.api.auth import Caller, require
+from facekyc.api.problems import problem_responses
+from facekyc.api.routes._deps import get_registry
+from facekyc.api.routing import MediaTypeRoute
+from facekyc.api.schemas import AuditEntryView, AuditVerifyView
+from facekyc.registry import audit
+from facekyc.registry.service import Registry
+from facekyc.storage.models import AuditEntry
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=MediaTypeRoute)
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+Auditor = Annotated[Caller, Depends(require("auditor"))]
+
+
+@router.get("", response_model=list[AuditEntryView], summary="Audit entries from a sequence number",
+            responses=problem_responses(422))
+def list_audit(registry: RegistryDep, caller: Auditor, after: Annotated[int, Query(ge=0)] = 0,
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditEntryView]:
+    with registry.sessions() as session:
+        rows = session.execute(select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq)
+                               .limit(limit)).scalars()
+        return [AuditEntryView(seq=r.seq, at=r.at, actor=r.actor, action=r.action, target=r.target,
+                               details=json.loads(r.details), prev_hash=r.prev_hash, hash=r.hash) for r in rows]
+
+
+@router.get("/verify", response_model=AuditVerifyView, summary="Recompute the hash chain",
+            responses=problem_responses())
+def verify_audit(registry: RegistryDep, caller: Auditor) -> AuditVerifyView:
+    with registry.sessions() as session:
+        return AuditVerifyView(**audit.verify(session).to_dict())

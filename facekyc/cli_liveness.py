@@ -1,0 +1,149 @@
+"""Liveness commands of the `facekyc` CLI: check-liveness, score-liveness, eval pad."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from facekyc.errors import FaceKycError
+
+if TYPE_CHECKING:
+    from facekyc.vision.liveness.passive import PassiveScorer
+    from facekyc.vision.liveness.types import Challenge
+
+console = Console()
+err_console = Console(stderr=True)
+
+VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/mp4", ".webm": "video/webm"}
+
+
+def _challenge(text: str) -> list[Challenge]:
+    from facekyc.vision.liveness.types import Challenge
+
+    try:
+        return [Challenge(c.strip()) for c in text.split(",") if c.strip()]
+    except ValueError as exc:
+        names = ", ".join(c.value for c in Challenge)
+        raise typer.BadParameter(f"{exc}; known: {names}") from exc
+
+
+def _scorer(name: str) -> PassiveScorer:
+    if name == "cues":
+        from facekyc.vision.liveness.passive import CueScorer
+
+        return CueScorer()
+    raise typer.BadParameter("--passive takes cues (the MiniFASNet backend is not built yet)")
+
+
+PassiveOption = Annotated[str, typer.Option("--passive", help="Passive scorer: cues (built in).")]
+
+
+def check_liveness_command(
+    video: Annotated[Path, typer.Argument(help="Recorded clip (mp4 or webm).")],
+    challenge: Annotated[str, typer.Option("--challenge", help="Steps, e.g. turn_left,turn_right,blink.")],
+    start: Annotated[float, typer.Option("--from", help="Use the clip from this second.")] = 0.0,
+    end: Annotated[float, typer.Option("--to", help="... up to this second (0: to the end).")] = 0.0,
+    fps: Annotated[float, typer.Option("--fps", help="Frames per second to sample.", min=1, max=60)] = 10.0,
+    passive: PassiveOption = "cues",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run the full liveness check on a recorded clip as if captured for CHALLENGE."""
+    from facekyc.vision.engine import FaceEngine
+    from facekyc.vision.liveness.check import check_liveness
+    from facekyc.vision.liveness.video import VideoLimits, decode_file
+
+    steps = _challenge(challenge)
+    try:
+        if not video.is_file():
+            raise FaceKycError(f"cannot read {video}", code="file_not_found", status=400)
+        limits = VideoLimits(max_duration_s=600.0, max_frames=10_000, target_fps=fps, max_decoded_frames=100_000)
+        frames = decode_file(str(video), limits)
+        frames = [f for f in frames if f.t_ms >= start * 1000 and (end <= 0 or f.t_ms <= end * 1000)]
+        engine = FaceEngine()
+        result = check_liveness(engine, frames, steps, passive=_scorer(passive))
+    except FaceKycError as exc:
+        if as_json:
+            console.print_json(json.dumps({"error": exc.code, "detail": exc.message}))
+        else:
+            err_console.print(f"[red]error[/red] {exc.code}: {exc.message}")
+        raise typer.Exit(2) from exc
+    out = result.to_dict()
+    out["frames"] = len(frames)
+    out["timings_ms"] = {k: round(v, 1) for k, v in result.timings_ms.items()}
+    if as_json:
+        console.print_json(json.dumps(out, default=float))
+    else:
+        colour = "green" if result.live else "red"
+        console.print(f"[bold {colour}]{result.decision}[/] {', '.join(r.value for r in result.reasons)}")
+        table = Table("step", "performed", "peak", "detail")
+        for s in result.steps:
+            table.add_row(s.challenge.value, "yes" if s.performed else "[red]no[/red]", f"{s.peak_value:.3f}",
+                          s.detail)
+        console.print(table)
+        console.print(" ".join(f"{k}={v:.3g}" for k, v in result.scores.items()))
+    raise typer.Exit(0 if result.live else 1)
+
+
+def score_liveness_command(
+    list_csv: Annotated[Path, typer.Option("--list", help="CSV with a path column (relative or absolute).")],
+    out: Annotated[Path, typer.Option("--out", help="Output CSV: input columns + score,decision,error.")],
+    passive: PassiveOption = "cues",
+) -> None:
+    """Passive liveness score per image (higher = more likely live)."""
+    from facekyc.vision.engine import FaceEngine
+    from facekyc.vision.liveness.pad_eval import score_list, write_scores
+
+    try:
+        engine = FaceEngine()
+        fields, rows, results = score_list(engine, _scorer(passive), list_csv)
+    except (OSError, ValueError) as exc:
+        err_console.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(2) from exc
+    write_scores(out, fields, rows, results)
+    live = sum(r.live is True for r in results)
+    attack = sum(r.live is False for r in results)
+    err_console.print(f"wrote {len(rows)} rows to {out}: {live} live, {attack} attack, "
+                      f"{len(rows) - live - attack} error")
+
+
+def eval_pad_command(
+    labels: Annotated[Path, typer.Option("--labels", help="CSV path,label (label live or the attack type).")],
+    report: Annotated[Path, typer.Option("--report", help="Folder for summary.json, scores.csv, det.png.")],
+    passive: PassiveOption = "cues",
+) -> None:
+    """ISO/IEC 30107-3 passive PAD report: APCER per attack type, BPCER, ACER, BPCER@APCER, DET."""
+    from facekyc.vision.engine import FaceEngine
+    from facekyc.vision.liveness.pad_eval import pad_report, score_list, write_scores
+
+    try:
+        scorer = _scorer(passive)
+        fields, rows, results = score_list(FaceEngine(), scorer, labels)
+        if "label" not in fields:
+            raise ValueError(f"{labels}: the CSV needs a column named label")
+        write_scores(report / "scores.csv", fields, rows, results)
+        summary = pad_report([r["label"] for r in rows], [r.score for r in results],
+                             float(scorer.threshold), report)
+    except (OSError, ValueError) as exc:
+        err_console.print(f"[red]error[/red] {exc}")
+        raise typer.Exit(2) from exc
+    table = Table("metric", "value")
+    for key, value in summary.items():
+        if isinstance(value, dict):
+            for sub, v in value.items():
+                table.add_row(f"{key} {sub}", "n/a" if v is None else f"{v:.4g}")
+        else:
+            table.add_row(key, "n/a" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
+    console.print(table)
+    console.print(f"report written to {report}")
+
+
+def register(app: typer.Typer, eval_app: typer.Typer) -> None:
+    """Add the liveness commands to the main CLI."""
+    app.command("check-liveness")(check_liveness_command)
+    app.command("score-liveness")(score_liveness_command)
+    eval_app.command("pad")(eval_pad_command)

@@ -1,0 +1,155 @@
+"""Face-verified services on existing numbers: list the numbers under an ID, close one, replace a SIM.
+
+Each needs a checked live capture matching the enrolled template; closing the last number of a
+subscriber erases them (wrapped data key deleted = crypto-shredding) and drops them from the index.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sqlalchemy import select
+
+from facekyc.documents import IdentityDocument
+from facekyc.registry import audit
+from facekyc.registry.errors import Conflict, NotFound
+from facekyc.registry.registration import iccid_in_use, lock_identity
+from facekyc.storage.db import transaction, with_retry
+from facekyc.storage.models import PhoneNumber, Subscriber, Subscription, utcnow
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from facekyc.registry.service import Registry
+
+log = logging.getLogger("facekyc.lines")
+
+
+@dataclass
+class FaceCheck:
+    """The outcome of matching a live capture against an enrolled subscriber."""
+
+    decision: str
+    reasons: list[str]
+    scores: dict[str, Any]
+    fmr_target: float
+    lines: list[Subscription] = field(default_factory=list)
+    erased: bool = False
+
+
+class LineService:
+    def __init__(self, registry: Registry) -> None:
+        self.r = registry
+
+    def _match(self, session: Session, subscriber: Subscriber | None, capture_id: str, purpose: str,
+               fmr: float) -> FaceCheck:
+        capture = self.r.captures.consume(session, capture_id, purpose)
+        if capture.embeddings is None:
+            return FaceCheck("rejected", ["liveness_failed"], {}, fmr)
+        if subscriber is None or subscriber.template_ciphertext is None:
+            return FaceCheck("rejected", ["not_registered"], {}, fmr)
+        enrolled = self.r.registrations.open_template(subscriber)
+        live = self.r.scorer.template(capture.embeddings)
+        score = self.r.scorer.template_score(float(np.dot(enrolled, live)))
+        threshold = self.r.scorer.threshold(fmr)
+        scores = {"enrolled_vs_live": round(score, 4), "threshold": round(threshold, 4)}
+        if score < threshold:
+            return FaceCheck("rejected", ["face_mismatch"], scores, fmr)
+        return FaceCheck("approved", [], scores, fmr)
+
+    def _subscriber(self, session: Session, doc: IdentityDocument) -> Subscriber | None:
+        identity = self.r.vault.blind_identity(doc)
+        lock_identity(session, identity)
+        return session.execute(select(Subscriber).where(Subscriber.identity_index == identity)).scalar_one_or_none()
+
+    def _finish(self, kind: str, check: FaceCheck) -> FaceCheck:
+        self.r.metrics.decision(kind, check.decision, check.reasons)
+        log.info(f"{kind} decided", extra={"decision": check.decision, "reasons": check.reasons})
+        return check
+
+    def numbers_for(self, doc: IdentityDocument, capture_id: str, actor: str) -> FaceCheck:
+        """The active numbers of the document's holder, only after the live face matches."""
+        def tx() -> FaceCheck:
+            with transaction(self.r.sessions) as session:
+                subscriber = self._subscriber(session, doc)
+                check = self._match(session, subscriber, capture_id, "numbers_query", self.r.settings.fmr_target)
+                if check.decision == "approved" and subscriber is not None:
+                    check.lines = list(session.execute(select(Subscription).where(
+                        Subscription.subscriber_id == subscriber.id, Subscription.status == "active")
+                        .order_by(Subscription.created_at)).scalars())
+                audit.append(session, actor=actor, action="numbers.queried", target=subscriber.ref if subscriber
+                             else None, details={"decision": check.decision, "reasons": check.reasons,
+                                                 "scores": check.scores, "count": len(check.lines)})
+                return check
+        return self._finish("numbers_query", with_retry(tx))
+
+    def close(self, doc: IdentityDocument, msisdn: str, capture_id: str, actor: str) -> FaceCheck:
+        """End one number; with no active number left, erase the subscriber (crypto-shredding)."""
+        def tx() -> tuple[FaceCheck, int | None]:
+            erased_id = None
+            with transaction(self.r.sessions) as session:
+                subscriber = self._subscriber(session, doc)
+                check = self._match(session, subscriber, capture_id, "closure", self.r.settings.fmr_target)
+                line = None
+                if check.decision == "approved" and subscriber is not None:
+                    line = session.execute(select(Subscription).where(
+                        Subscription.subscriber_id == subscriber.id, Subscription.msisdn == msisdn,
+                        Subscription.status == "active")).scalar_one_or_none()
+                    if line is None:
+                        raise NotFound("this identity holds no active line with that number", code="line_not_found",
+                                       field="msisdn")
+                    line.status, line.closed_at = "closed", utcnow()
+                    number = session.get(PhoneNumber, line.phone_number_id)
+                    if number is not None:
+                        number.status, number.updated_at = "quarantined", utcnow()
+                    session.flush()
+                    left = session.execute(select(Subscription.id).where(
+                        Subscription.subscriber_id == subscriber.id, Subscription.status == "active")).first()
+                    if left is None:
+                        erase(subscriber)
+                        check.erased, erased_id = True, subscriber.id
+                audit.append(session, actor=actor, action="line.closed" if line else "line.close_refused",
+                             target=subscriber.ref if subscriber else None,
+                             details={"decision": check.decision, "reasons": check.reasons, "scores": check.scores,
+                                      "subscription": line.id if line else None, "subscriber_erased": check.erased})
+            return check, erased_id
+        check, erased_id = with_retry(tx)
+        if erased_id is not None:
+            self.r.index.remove(erased_id)
+        return self._finish("closure", check)
+
+    def replace_sim(self, msisdn: str, new_iccid: str, capture_id: str, actor: str) -> FaceCheck:
+        """Move a number to a new SIM if the live face matches the enrolled one at the stricter FMR."""
+        fmr = self.r.settings.sim_swap_fmr_target
+
+        def tx() -> FaceCheck:
+            with transaction(self.r.sessions) as session:
+                line = session.execute(select(Subscription).where(Subscription.msisdn == msisdn,
+                                                                  Subscription.status == "active")
+                                       ).scalar_one_or_none()
+                if line is None:
+                    raise NotFound("no active line with that number", code="line_not_found", field="msisdn")
+                if line.iccid == new_iccid or iccid_in_use(session, new_iccid):
+                    raise Conflict("this SIM (ICCID) is already in service", code="iccid_in_use", field="iccid")
+                subscriber = session.get(Subscriber, line.subscriber_id)
+                check = self._match(session, subscriber, capture_id, "sim_replacement", fmr)
+                if check.decision == "approved":
+                    line.iccid = new_iccid
+                    check.lines = [line]
+                audit.append(session, actor=actor, action="sim.replaced" if check.decision == "approved"
+                             else "sim.replacement_refused", target=line.id,
+                             details={"decision": check.decision, "reasons": check.reasons, "scores": check.scores,
+                                      "fmr_target": fmr})
+                return check
+        return self._finish("sim_replacement", with_retry(tx))
+
+
+def erase(subscriber: Subscriber) -> None:
+    """Crypto-shredding: without the wrapped data key no ciphertext of the row can ever be opened."""
+    subscriber.wrapped_key = None
+    subscriber.template_ciphertext = subscriber.document_ciphertext = subscriber.name_ciphertext = None
+    subscriber.identity_index = None
+    subscriber.status, subscriber.erased_at = "erased", utcnow()

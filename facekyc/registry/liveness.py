@@ -1,0 +1,74 @@
+"""The liveness checker the capture service calls, and upload decoding (JPEG bursts or a video).
+
+The default is the real checker in `facekyc.vision.liveness`, imported lazily. Tests may pass
+another checker to `create_app(..., liveness=...)`: only Python code can do that, never settings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from facekyc.errors import FaceKycError, InputError, ModelUnavailable
+from facekyc.vision.image import decode_image
+from facekyc.vision.liveness.types import CapturedFrame, Challenge, LivenessResult
+
+if TYPE_CHECKING:
+    from facekyc.vision.engine import FaceEngine
+
+LivenessChecker = Callable[["FaceEngine", list[CapturedFrame], list[Challenge], "float | None"], LivenessResult]
+VIDEO_TYPES = frozenset({"video/webm", "video/mp4"})
+IMAGE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/pjpeg"})
+MAX_FRAMES = 120
+
+
+def default_checker() -> LivenessChecker:
+    """The real active + passive liveness check (facekyc.vision.liveness.check.check_liveness)."""
+
+    def run(engine: FaceEngine, frames: list[CapturedFrame], challenge: list[Challenge],
+            now_ms: float | None) -> LivenessResult:
+        try:
+            from facekyc.vision.liveness.check import check_liveness  # type: ignore[import-not-found,unused-ignore]
+        except ImportError as exc:
+            raise ModelUnavailable("the liveness checker is not installed", code="liveness_unavailable") from exc
+        result: LivenessResult = check_liveness(engine, frames, challenge)
+        return result
+
+    return run
+
+
+def decode_burst(images: Sequence[bytes], timestamps_json: str | None, *, max_pixels: int) -> list[CapturedFrame]:
+    """JPEG frames plus a JSON list of client timestamps (ms), one per frame, increasing."""
+    if not images:
+        raise InputError("no frames uploaded", code="no_frames", field="frames")
+    if len(images) > MAX_FRAMES:
+        raise InputError(f"at most {MAX_FRAMES} frames", code="too_many_frames", field="frames")
+    try:
+        stamps = json.loads(timestamps_json) if timestamps_json else None
+    except json.JSONDecodeError:
+        raise InputError("timestamps must be a JSON list of numbers", code="invalid_timestamps",
+                         field="timestamps") from None
+    if stamps is None:
+        raise InputError("timestamps are required with a frame burst", code="invalid_timestamps", field="timestamps")
+    if (not isinstance(stamps, list) or len(stamps) != len(images)
+            or not all(isinstance(t, int | float) and not isinstance(t, bool) for t in stamps)):
+        raise InputError("timestamps must be a JSON list with one number per frame", code="invalid_timestamps",
+                         field="timestamps")
+    return [CapturedFrame(bgr=decode_image(data, max_pixels=max_pixels).bgr, t_ms=float(t))
+            for data, t in zip(images, stamps, strict=True)]
+
+
+def decode_video(data: bytes, content_type: str) -> list[CapturedFrame]:
+    """Frames of an uploaded video via facekyc.vision.liveness.video.decode_upload."""
+    try:
+        from facekyc.vision.liveness.video import decode_upload  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:
+        raise ModelUnavailable("video decoding is not installed", code="liveness_unavailable") from exc
+    try:
+        frames: list[CapturedFrame] = decode_upload(data, content_type)
+    except FaceKycError:
+        raise
+    except Exception as exc:  # a hostile or broken file must not become a 500
+        raise InputError("the video could not be decoded", code="video_unreadable", field="video") from exc
+    return frames

@@ -1,0 +1,118 @@
+"""The Registry: one per process, holding the settings, face engine, database, keys, index and services."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, select
+
+from facekyc.config import Settings
+from facekyc.crypto import LocalKeyring, keyring_from_settings
+from facekyc.errors import DecryptionFailed, KeyNotFound
+from facekyc.registry import apikeys, audit
+from facekyc.registry.capture import CaptureService, parse_fixed_challenge
+from facekyc.registry.lines import LineService
+from facekyc.registry.liveness import LivenessChecker, default_checker
+from facekyc.registry.metrics import Metrics
+from facekyc.registry.registration import RegistrationService
+from facekyc.registry.review import ReviewService
+from facekyc.registry.vault import Vault
+from facekyc.storage import migrate
+from facekyc.storage.db import make_engine, make_sessionmaker, transaction
+from facekyc.storage.models import ApiKey, Subscriber
+from facekyc.storage.vector_index import FlatIPIndex, VectorIndex
+
+if TYPE_CHECKING:
+    from facekyc.vision.engine import FaceEngine
+
+log = logging.getLogger("facekyc.registry")
+
+
+class ConfigurationError(RuntimeError):
+    """The service refuses to start with this configuration."""
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse unsafe combinations before anything starts."""
+    if settings.test_fixed_challenge:
+        if not settings.test_mode:
+            raise ConfigurationError("FACEKYC_TEST_FIXED_CHALLENGE is set but FACEKYC_TEST_MODE is not: a fixed "
+                                     "liveness challenge is for tests only; unset it (or set test mode in tests)")
+        parse_fixed_challenge(settings.test_fixed_challenge)
+        log.warning("TEST MODE: liveness challenges are fixed to %s; never run this in production",
+                    settings.test_fixed_challenge)
+
+
+def open_database(settings: Settings, *, schema: str | None = None, upgrade: bool = True) -> Engine:
+    """Create the data dir (0700) for SQLite, connect, and apply migrations."""
+    if settings.database_url is None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(settings.resolved_database_url(), schema=schema)
+    if upgrade:
+        migrate.upgrade(engine)
+    return engine
+
+
+class Registry:
+    """Everything a request handler needs; thread-safe (the engine, index and pool are)."""
+
+    def __init__(self, settings: Settings, engine: FaceEngine, db: Engine, keyring: LocalKeyring, *,
+                 liveness: LivenessChecker | None = None, index: VectorIndex | None = None,
+                 metrics: Metrics | None = None) -> None:
+        check_settings(settings)
+        self.settings = settings
+        self.engine = engine
+        self.scorer = engine.scorer
+        self.db = db
+        self.sessions = make_sessionmaker(db)
+        self.keyring = keyring
+        self.vault = Vault(keyring)
+        self.index: VectorIndex = index if index is not None else FlatIPIndex()
+        self.metrics = metrics or Metrics()
+        self.liveness: LivenessChecker = liveness or default_checker()
+        self.captures = CaptureService(self)
+        self.registrations = RegistrationService(self)
+        self.reviews = ReviewService(self)
+        self.lines = LineService(self)
+
+    @classmethod
+    def open(cls, settings: Settings, engine: FaceEngine, *, liveness: LivenessChecker | None = None,
+             schema: str | None = None) -> Registry:
+        check_settings(settings)
+        db = open_database(settings, schema=schema)
+        registry = cls(settings, engine, db, keyring_from_settings(settings), liveness=liveness)
+        registry.rebuild_index()
+        return registry
+
+    def rebuild_index(self) -> int:
+        """Decrypt every enrolled template into the in-memory index (the rows are the truth)."""
+        t0 = time.perf_counter()
+        items = []
+        with self.sessions() as session:
+            rows = session.execute(select(Subscriber).where(Subscriber.template_ciphertext.is_not(None),
+                                                            Subscriber.wrapped_key.is_not(None))).scalars()
+            for row in rows:
+                try:
+                    items.append((row.id, self.registrations.open_template(row)))
+                except (DecryptionFailed, KeyNotFound):
+                    log.error("template of a subscriber cannot be decrypted; left out of the index",
+                              extra={"subscriber": row.ref})
+        self.index.rebuild(items)
+        log.info("face index rebuilt", extra={"templates": len(items),
+                                              "seconds": round(time.perf_counter() - t0, 3)})
+        return len(items)
+
+    def ensure_admin_key(self) -> str | None:
+        """On first start (no key at all) create an admin key and return its token (shown once)."""
+        with transaction(self.sessions) as session:
+            if session.execute(select(ApiKey.id).limit(1)).first() is not None:
+                return None
+            key, token = apikeys.create_key(session, "initial admin", "admin")
+            audit.append(session, actor="system", action="apikey.created", target=key.id,
+                         details={"role": "admin", "initial": True})
+        return token
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,35 @@
+"""Stateless 1:1 verification (document photo vs live photo) for other points of service.
+
+Stores nothing but an audit entry with the decision and score: no image, no template.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from facekyc.registry import audit
+from facekyc.storage.db import transaction, with_retry
+from facekyc.vision.engine import Comparison
+
+if TYPE_CHECKING:
+    from facekyc.registry.service import Registry
+
+
+def verify_faces(registry: Registry, document_photo: bytes, live_photo: bytes, actor: str) -> Comparison:
+    t0 = time.perf_counter()
+    doc = registry.engine.analyse(document_photo, purpose="document", policy="primary")
+    live = registry.engine.analyse(live_photo, purpose="live", policy="single")
+    registry.metrics.engine_timings(doc.timings_ms)
+    registry.metrics.engine_timings(live.timings_ms)
+    result = registry.engine.compare(doc, live, fmr=registry.settings.fmr_target)
+    registry.metrics.stage("verification", time.perf_counter() - t0)
+
+    def tx() -> None:
+        with transaction(registry.sessions) as session:
+            audit.append(session, actor=actor, action="verification.performed", details={
+                "decision": result.decision, "score": round(result.score, 4), "fmr_target": result.fmr_target,
+                "quality_passed": [doc.quality.passed, live.quality.passed]})
+    with_retry(tx)
+    registry.metrics.decision("verification", result.decision, [])
+    return result

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, Alembic migrations, database sessions and the face vector index."""
