@@ -123,3 +123,14 @@ def test_stage_timings_are_reported(analyse: Any) -> None:
     timings = analyse("Colin_Powell", 38).timings_ms
     assert {"decode", "detect", "align", "quality", "embed_sface", "embed_dlib"} <= set(timings)
     assert all(v >= 0 for v in timings.values())
+
+
+def test_a_tiny_face_is_refused_with_its_own_code(engine: FaceEngine, lfw_images: Path) -> None:
+    from facekyc.errors import FaceTooSmall
+
+    face = cv2.resize(cv2.imread(str(_path(lfw_images, "Colin_Powell", 38))), (40, 40), interpolation=cv2.INTER_AREA)
+    canvas = np.full((480, 640, 3), 128, np.uint8)
+    canvas[200:240, 300:340] = face  # found by the detector, but ~8 px between the eyes
+    with pytest.raises(FaceTooSmall) as info:
+        engine.analyse(canvas)
+    assert info.value.code == "face_too_small"
