@@ -24,6 +24,7 @@ from facekyc.config import Settings
 from facekyc.registry.liveness import LivenessChecker
 from facekyc.registry.retention import purge_due
 from facekyc.registry.service import Registry
+from facekyc.web import mount_web
 
 if TYPE_CHECKING:
     from facekyc.vision.engine import FaceEngine
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     problems.install(app)
     for module in (health, capture, registrations, reviews, lines, verifications, admin, audit):
         app.include_router(module.router)
+    mount_web(app)  # the kiosk and review pages (/kiosk, /review, /static)
     body_limit = settings.max_upload_bytes + FORM_OVERHEAD
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 

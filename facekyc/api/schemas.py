@@ -34,6 +34,7 @@ class CaptureSessionCreated(BaseModel):
     expires_at: datetime
     challenge: list[str] = Field(description="Steps in order: turn_left, turn_right, look_up, look_down, blink, "
                                              "open_mouth (the subject's own left/right)")
+    step_ms: int = Field(3000, description="How long a client should prompt each step (ms)")
 
 
 class LivenessView(BaseModel):

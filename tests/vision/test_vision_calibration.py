@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -31,7 +32,7 @@ def test_threshold_between_targets_is_monotone(impostor: np.ndarray) -> None:
     cal = fit_score_calibration(impostor)
     grid = np.logspace(-2, -5, 25)
     values = [cal.threshold(float(f)) for f in grid]
-    assert all(b >= a for a, b in zip(values, values[1:], strict=False))
+    assert all(b >= a for a, b in itertools.pairwise(values))
     with pytest.raises(ValueError):
         cal.threshold(0.05)
     with pytest.raises(ValueError):

@@ -40,6 +40,18 @@ def create_api_key(body: ApiKeyIn, registry: RegistryDep, caller: Admin) -> ApiK
     return ApiKeyCreated(**key_view(key).model_dump(), token=token)
 
 
+@router.get("/me", response_model=ApiKeyView, summary="The calling API key: its name and role",
+            description="Any role. Lets a client check a key at sign-in and show the pages that role may use.",
+            responses=problem_responses())
+def whoami(registry: RegistryDep,
+           caller: Annotated[Caller, Depends(require("clerk", "reviewer", "auditor", "admin"))]) -> ApiKeyView:
+    with registry.sessions() as session:
+        key = session.get(ApiKey, caller.key_id)
+        if key is None:  # revoked and deleted between authentication and now
+            raise NotFound("no such API key", code="apikey_not_found")
+        return key_view(key)
+
+
 @router.get("/api-keys", response_model=list[ApiKeyView], summary="All API keys (no tokens)",
             responses=problem_responses())
 def list_api_keys(registry: RegistryDep, caller: Admin) -> list[ApiKeyView]:

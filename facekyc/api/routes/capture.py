@@ -40,7 +40,7 @@ def view(row: CaptureSession) -> CaptureSessionView:
 def create_capture_session(registry: RegistryDep, caller: Clerk) -> CaptureSessionCreated:
     new = registry.captures.create(caller.actor)
     return CaptureSessionCreated(id=new.session.id, nonce=new.nonce, expires_at=as_utc(new.session.expires_at),
-                                 challenge=list(new.session.challenge))
+                                 challenge=list(new.session.challenge), step_ms=registry.settings.capture_step_ms)
 
 
 @router.post("/{capture_id}/frames", response_model=CaptureSessionView,
@@ -78,6 +78,9 @@ def upload_frames(capture_id: str, registry: RegistryDep, caller: Clerk,
 
 
 @router.get("/{capture_id}", response_model=CaptureSessionView, summary="State and liveness verdict of a capture",
+            description="Clerks follow their capture; reviewers and auditors read it as a case's evidence.",
             responses=problem_responses(404))
-def get_capture_session(capture_id: str, registry: RegistryDep, caller: Clerk) -> CaptureSessionView:
+def get_capture_session(capture_id: str, registry: RegistryDep,
+                        caller: Annotated[Caller, Depends(require("clerk", "reviewer", "auditor"))]
+                        ) -> CaptureSessionView:
     return view(registry.captures.get(capture_id))
