@@ -33,7 +33,7 @@ class Settings(BaseSettings):
 
     # --- liveness ---
     capture_session_ttl_s: int = Field(120, ge=10, le=900)
-    capture_step_ms: int = Field(3000, ge=1500, le=8000, description="How long the kiosk prompts each "
+    capture_step_ms: int = Field(3000, ge=1500, le=5000, description="How long the kiosk prompts each "
                                  "challenge step; the whole burst must stay within 120 frames.")
     test_fixed_challenge: str | None = Field(
         None, description="TEST ONLY: fixed challenge sequence (comma separated); refused unless test_mode."

@@ -1,0 +1,62 @@
+// The /v1 API from the browser: bearer key from sessionStorage, RFC 9457 problems as ApiError.
+
+const KEY_SLOT = "facekyc.apiKey";
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.code = problem.code || `http_${status}`;
+    this.detail = problem.detail || "";
+    this.field = problem.field || null;
+    this.fields = problem.fields || (problem.field ? [problem.field] : []);
+  }
+}
+
+export const auth = {
+  get token() {
+    return sessionStorage.getItem(KEY_SLOT);
+  },
+  set(token) {
+    sessionStorage.setItem(KEY_SLOT, token);
+  },
+  // Forget everything this tab kept: the key and any other session state.
+  clear() {
+    sessionStorage.clear();
+  },
+};
+
+/**
+ * Call the API. `json` sends application/json, `form` sends a FormData (multipart).
+ * Resolves to the parsed JSON body; rejects with ApiError (problem+json) or a network Error.
+ */
+export async function api(path, { method = "GET", json, form, token, signal } = {}) {
+  const headers = { Accept: "application/json, application/problem+json" };
+  const key = token || auth.token;
+  if (key) headers.Authorization = `Bearer ${key}`;
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  } else if (form !== undefined) {
+    body = form; // the browser sets the multipart boundary
+  }
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, body, signal, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer",
+    });
+  } catch (err) {
+    if (err.name === "AbortError") throw err;
+    throw new ApiError(0, { code: "network_error", detail: "The service cannot be reached. Check the network." });
+  }
+  const type = response.headers.get("content-type") || "";
+  const data = type.includes("json") ? await response.json().catch(() => ({})) : {};
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+/** Check a key and learn its role (GET /v1/me). */
+export function whoAmI(token) {
+  return api("/v1/me", { token });
+}
