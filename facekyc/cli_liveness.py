@@ -33,14 +33,19 @@ def _challenge(text: str) -> list[Challenge]:
 
 
 def _scorer(name: str) -> PassiveScorer:
-    if name == "cues":
-        from facekyc.vision.liveness.passive import CueScorer
+    from facekyc.config import Settings
+    from facekyc.vision.liveness.passive import passive_from_settings
 
-        return CueScorer()
-    raise typer.BadParameter("--passive takes cues (the MiniFASNet backend is not built yet)")
+    if name not in ("cues", "minifasnet"):
+        raise typer.BadParameter(f"--passive takes cues or minifasnet, not {name!r}")
+    try:
+        return passive_from_settings(Settings(passive_backend=name))
+    except FaceKycError as exc:
+        raise typer.BadParameter(exc.message, param_hint="--passive") from exc
 
 
-PassiveOption = Annotated[str, typer.Option("--passive", help="Passive scorer: cues (built in).")]
+PassiveOption = Annotated[str, typer.Option("--passive", help="Passive scorer: cues (built in) or minifasnet "
+                                            "(pip install 'facekyc[minifasnet]', weights in FACEKYC_MINIFASNET_DIR).")]
 
 
 def check_liveness_command(

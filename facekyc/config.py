@@ -39,6 +39,9 @@ class Settings(BaseSettings):
         None, description="TEST ONLY: fixed challenge sequence (comma separated); refused unless test_mode."
     )
     test_mode: bool = Field(False, description="Allows test-only settings; never set in production.")
+    passive_backend: str = Field("cues", pattern="^(cues|minifasnet)$", description="Passive PAD scorer: cues "
+                                 "(built in) or minifasnet (pip install 'facekyc[minifasnet]' + minifasnet_dir).")
+    minifasnet_dir: Path | None = Field(None, description="Folder with the two MiniFASNet .pth weight files.")
 
     # --- api ---
     host: str = "127.0.0.1"

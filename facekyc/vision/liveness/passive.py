@@ -29,13 +29,17 @@ import math
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
+from facekyc.errors import ModelUnavailable
 from facekyc.vision.detect import Face
 from facekyc.vision.liveness.types import LivenessReason
+
+if TYPE_CHECKING:
+    from facekyc.config import Settings
 
 CUES = ("edges", "moire", "glare", "desaturation", "blur")
 SCREEN_CUES = frozenset({"moire", "glare"})
@@ -108,6 +112,19 @@ class CueScorer:
         live = value >= self.threshold
         reason = None if live else _reason(evidence)
         return PassiveScore(score=value, live=live, cues=cues, reason=reason)
+
+
+def passive_from_settings(settings: Settings) -> PassiveScorer:
+    """The configured passive scorer (FACEKYC_PASSIVE_BACKEND); build it once per process, at start-up,
+    so a missing optional dependency or weight file fails there with ModelUnavailable."""
+    if settings.passive_backend == "minifasnet":
+        if settings.minifasnet_dir is None:
+            raise ModelUnavailable("FACEKYC_PASSIVE_BACKEND=minifasnet needs FACEKYC_MINIFASNET_DIR: the folder "
+                                   "holding 2.7_80x80_MiniFASNetV2.pth and 4_0_0_80x80_MiniFASNetV1SE.pth")
+        from facekyc.vision.liveness.minifasnet import MiniFasNetScorer
+
+        return MiniFasNetScorer(settings.minifasnet_dir, threads=settings.engine_threads)
+    return CueScorer()
 
 
 def _reason(evidence: dict[str, float]) -> LivenessReason:
