@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request, Response
+from fastapi_offline import FastAPIOffline
 
 from facekyc import __version__
 from facekyc.api import problems
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
         if worker is not None:
             worker.join(timeout=5)
 
-    app = FastAPI(title="facekyc", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+    # FastAPIOffline: the same FastAPI app, with /docs and /redoc assets served locally instead of a CDN
+    app = FastAPIOffline(title="facekyc", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_tags=[{"name": "registrations"}, {"name": "capture sessions"}, {"name": "review queue"},
                                 {"name": "lines"}, {"name": "verification"}, {"name": "administration"},
                                 {"name": "audit"}, {"name": "operations"}])

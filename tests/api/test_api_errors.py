@@ -83,6 +83,18 @@ def test_every_openapi_operation_documents_its_errors(api: Any) -> None:
         assert ref in schemas, ref
 
 
+def test_api_docs_are_served_without_a_cdn(api: Any) -> None:
+    import re
+
+    for page in ("/docs", "/redoc"):
+        html = api.client.get(page).text
+        assets = re.findall(r"""(?:src|href)=["']([^"']+)""", html)
+        assert assets, page
+        assert not [a for a in assets if a.startswith(("http://", "https://", "//"))], (page, assets)
+        for asset in assets:
+            assert api.client.get(asset).status_code == 200, asset
+
+
 def test_bad_input_is_4xx_and_writes_nothing(dep: Any, api: Any, ids: Any, faces: Any) -> None:
     c, clerk = api.client, api.key("clerk")
     capture = api.capture(faces("Colin_Powell_0074")[1])
