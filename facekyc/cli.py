@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from facekyc.cli_output import console, err_console, metrics_table, progress_bar
 from facekyc.errors import FaceKycError
 
 app = typer.Typer(help="facekyc: face-verified SIM registration, open and self-hosted.", no_args_is_help=True)
@@ -26,16 +24,10 @@ _register_service_commands(app)
 from facekyc.cli_liveness import register as _register_liveness_commands  # noqa: E402  (check-liveness, ...)
 
 _register_liveness_commands(app, eval_app)
-console = Console()
-err_console = Console(stderr=True)
 
 FmrOption = Annotated[float, typer.Option("--fmr", help="Operating point as a false match rate (1e-2..1e-5).",
                                           min=1e-5, max=1e-2)]
 
-
-def _progress() -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=err_console)
 
 
 @app.command()
@@ -118,7 +110,7 @@ def score_pairs(
     model_names = _parse_models(models)
     base = pairs_csv.parent
     resolve = {p: str(p if Path(p).is_absolute() else base / p) for r in rows for p in (r["a"], r["b"])}
-    with _progress() as progress:
+    with progress_bar() as progress:
         task = progress.add_task("analysing images", total=len(set(resolve.values())))
         results = analyse_paths(list(resolve.values()), workers=workers or None,
                                 progress=lambda n: progress.advance(task, n), models=model_names)
@@ -165,25 +157,12 @@ def eval_verification(
 
     try:
         summary = verification_report(pairs, root, report, fmt=fmt, workers=workers or None,
-                                      progress_factory=_progress)
+                                      progress_factory=progress_bar)
     except (ValueError, OSError) as exc:
         err_console.print(f"[red]error[/red] {exc}")
         raise typer.Exit(2) from exc
-    table = Table("metric", "value")
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                table.add_row(f"{key} {sub}", _fmt_metric(v))
-        else:
-            table.add_row(key, _fmt_metric(value))
-    console.print(table)
+    console.print(metrics_table(summary))
     console.print(f"report written to {report}")
-
-
-def _fmt_metric(value: object) -> str:
-    if isinstance(value, float):
-        return "n/a" if math.isnan(value) else f"{value:.4g}"
-    return str(value)
 
 
 if __name__ == "__main__":

@@ -7,17 +7,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from facekyc.cli_output import console, err_console, metrics_table
 from facekyc.errors import FaceKycError
 
 if TYPE_CHECKING:
     from facekyc.vision.liveness.passive import PassiveScorer
     from facekyc.vision.liveness.types import Challenge
 
-console = Console()
-err_console = Console(stderr=True)
 
 VIDEO_TYPES = {".mp4": "video/mp4", ".m4v": "video/mp4", ".mov": "video/mp4", ".webm": "video/webm"}
 
@@ -136,14 +134,7 @@ def eval_pad_command(
     except (OSError, ValueError) as exc:
         err_console.print(f"[red]error[/red] {exc}")
         raise typer.Exit(2) from exc
-    table = Table("metric", "value")
-    for key, value in summary.items():
-        if isinstance(value, dict):
-            for sub, v in value.items():
-                table.add_row(f"{key} {sub}", "n/a" if v is None else f"{v:.4g}")
-        else:
-            table.add_row(key, "n/a" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value))
-    console.print(table)
+    console.print(metrics_table(summary))
     console.print(f"report written to {report}")
 
 
