@@ -71,7 +71,7 @@ def stages(data: Path, runs: int) -> None:
 def _peer_stage(jpeg: bytes, runs: int) -> dict[str, float]:
     import io
 
-    import face_recognition
+    import face_recognition  # type: ignore[import-untyped,unused-ignore]
 
     image = face_recognition.load_image_file(io.BytesIO(jpeg))
     boxes = face_recognition.face_locations(image)
@@ -84,11 +84,21 @@ def _peer_stage(jpeg: bytes, runs: int) -> dict[str, float]:
 
 
 def _peer_encode(path: str) -> tuple[str, np.ndarray | None]:
-    import face_recognition
+    import face_recognition  # type: ignore[import-untyped,unused-ignore]
 
     image = face_recognition.load_image_file(path)
     enc = face_recognition.face_encodings(image)
     return path, (enc[0] if enc else None)
+
+
+def _pair_score(scorer: Scorer, a: dict[str, np.ndarray] | None, b: dict[str, np.ndarray] | None) -> float:
+    """Fused (or single-model) score of a pair, NaN where an image failed."""
+    return scorer.score(scorer.model_scores(a, b)) if a is not None and b is not None else float("nan")
+
+
+def _distance(a: np.ndarray | None, b: np.ndarray | None) -> float:
+    """The peer's Euclidean distance, NaN where it found no face."""
+    return float(np.linalg.norm(a - b)) if a is not None and b is not None else float("nan")
 
 
 def pairs(data: Path, limit: int, workers: int) -> None:
@@ -107,16 +117,14 @@ def pairs(data: Path, limit: int, workers: int) -> None:
         t = time.perf_counter()
         res = analyse_paths(paths, workers=workers, models=models)
         scorer = Scorer(cal, list(models))
-        scores = np.array([scorer.score(scorer.model_scores(res[str(p.a)].embeddings, res[str(p.b)].embeddings))
-                           if res[str(p.a)].embeddings and res[str(p.b)].embeddings else np.nan for p in plist])
+        scores = np.array([_pair_score(scorer, res[str(p.a)].embeddings, res[str(p.b)].embeddings) for p in plist])
         elapsed = time.perf_counter() - t
         results[label] = (elapsed, kfold_accuracy(np.nan_to_num(scores, nan=-1e9), labels)[0],
                           int(np.isnan(scores).sum()))
     t = time.perf_counter()
     with ProcessPoolExecutor(max_workers=workers) as pool:
         enc = dict(pool.map(_peer_encode, list(dict.fromkeys(paths)), chunksize=8))
-    dist = np.array([np.linalg.norm(enc[str(p.a)] - enc[str(p.b)]) if enc[str(p.a)] is not None
-                     and enc[str(p.b)] is not None else np.nan for p in plist])
+    dist = np.array([_distance(enc[str(p.a)], enc[str(p.b)]) for p in plist])
     elapsed = time.perf_counter() - t
     results["face_recognition 1.3 (peer)"] = (elapsed, kfold_accuracy(np.nan_to_num(-dist, nan=-1e9), labels)[0],
                                              int(np.isnan(dist).sum()))

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from facekyc.evaluation import kfold_accuracy, read_lfw_pairs
+from facekyc.evaluation import Pair, kfold_accuracy, read_lfw_pairs
 from facekyc.vision.batch import analyse_paths
 from facekyc.vision.calibration import FMR_TARGETS, Calibration, fit_score_calibration, fmr_key
 from facekyc.vision.fusion import fit_fusion
@@ -36,14 +36,15 @@ def embed(paths: list[str], cache: Path | None) -> dict[str, dict[str, np.ndarra
     failed = [p for p, r in results.items() if r.embeddings is None]
     if failed:
         print(f"{len(failed)} images failed: {failed[:5]}")
-    ok = {p: r.embeddings for p, r in results.items() if r.embeddings is not None}
+    ok: dict[str, dict[str, np.ndarray]] = {p: r.embeddings for p, r in results.items() if r.embeddings is not None}
     if cache:
         keys = list(ok)
-        np.savez(cache, paths=np.array(keys), **{m: np.stack([ok[p][m] for p in keys]) for m in MODELS})
-    return ok  # type: ignore[return-value]
+        arrays = {"paths": np.array(keys), **{m: np.stack([ok[p][m] for p in keys]) for m in MODELS}}
+        np.savez(cache, **arrays)
+    return ok
 
 
-def pair_scores(pairs: list, emb: dict[str, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+def pair_scores(pairs: list[Pair], emb: dict[str, dict[str, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
     cols = [[float(emb[str(p.a)][m] @ emb[str(p.b)][m]) if str(p.a) in emb and str(p.b) in emb else np.nan
              for m in MODELS] for p in pairs]
     return np.array(cols), np.array([bool(p.same) for p in pairs])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -34,18 +35,14 @@ OUT = Path(__file__).resolve().parents[1] / "facekyc" / "vision" / "data" / "min
 def bona_fide_faces(data: Path, engine: FaceEngine) -> Iterator[tuple[np.ndarray, Face]]:
     """(frame, subject face) for every bona fide development image and clip frame with a face."""
     nuaa = data / "nuaa-dev"
-    images: list[np.ndarray] = []
     with (nuaa / "labels.csv").open(newline="", encoding="utf-8") as handle:
-        for row in csv.DictReader(handle):
-            img = cv2.imread(str(nuaa / row["path"])) if row["label"] == "live" else None
-            if img is not None:
-                images.append(img)
-    for clip in REAL_CLIPS:
-        frames = decode_file(str(data / "liveness-dev" / f"{clip}.mp4"), VideoLimits(target_fps=2, max_frames=100))
-        images += [f.bgr for f in frames]
-    for img in images:
-        faces = engine.detect(img)
-        if faces:
+        paths = [nuaa / row["path"] for row in csv.DictReader(handle) if row["label"] == "live"]
+    images: Iterator[np.ndarray | None] = (cv2.imread(str(p)) for p in paths)
+    limits = VideoLimits(target_fps=2, max_frames=100)
+    clips = (f.bgr for clip in REAL_CLIPS for f in decode_file(str(data / "liveness-dev" / f"{clip}.mp4"), limits))
+    for img in itertools.chain(images, clips):
+        faces = engine.detect(img) if img is not None else []
+        if img is not None and faces:
             yield img, select_subject(faces, img.shape[1], img.shape[0], "primary")
 
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from facekyc.config import Settings
 from facekyc.errors import FaceKycError, InputError, ModelUnavailable
 from facekyc.vision.image import decode_image
 from facekyc.vision.liveness.types import CapturedFrame, Challenge, LivenessResult
@@ -23,17 +24,17 @@ IMAGE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/pjpeg"})
 MAX_FRAMES = 120
 
 
-def default_checker() -> LivenessChecker:
-    """The real active + passive liveness check (facekyc.vision.liveness.check.check_liveness)."""
+def default_checker(settings: Settings) -> LivenessChecker:
+    """The real active + passive liveness check, with the configured passive backend built once, at
+    start-up, so a missing optional model fails the boot rather than the first customer."""
+    from facekyc.vision.liveness.check import check_liveness
+    from facekyc.vision.liveness.passive import passive_from_settings
+
+    passive = passive_from_settings(settings)
 
     def run(engine: FaceEngine, frames: list[CapturedFrame], challenge: list[Challenge],
             now_ms: float | None) -> LivenessResult:
-        try:
-            from facekyc.vision.liveness.check import check_liveness  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as exc:
-            raise ModelUnavailable("the liveness checker is not installed", code="liveness_unavailable") from exc
-        result: LivenessResult = check_liveness(engine, frames, challenge)
-        return result
+        return check_liveness(engine, frames, challenge, passive=passive)
 
     return run
 

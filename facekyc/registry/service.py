@@ -71,7 +71,7 @@ class Registry:
         self.vault = Vault(keyring)
         self.index: VectorIndex = index if index is not None else FlatIPIndex()
         self.metrics = metrics or Metrics()
-        self.liveness: LivenessChecker = liveness or default_checker()
+        self.liveness: LivenessChecker = liveness or default_checker(settings)
         self.captures = CaptureService(self)
         self.registrations = RegistrationService(self)
         self.reviews = ReviewService(self)

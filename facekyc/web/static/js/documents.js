@@ -116,6 +116,13 @@ export function checkMrz(raw, kind) {
       result.spans[field] = spans;
     }
   }
+  // as the server does: one misread breaks its own field's digit and the composite; name only the field
+  if (["document_number", "birth_date", "expiry_date", "optional_data"].some((f) => result.failed.includes(f))) {
+    result.failed = result.failed.filter((f) => f !== "final_check");
+    delete result.spans.final_check;
+  }
+  const order = Object.keys(MRZ_FIELD_LABELS);
+  result.failed.sort((x, y) => order.indexOf(x) - order.indexOf(y));
   result.ok = result.failed.length === 0;
   if (!result.ok) {
     const words = result.failed.map((f) => MRZ_FIELD_LABELS[f] || f);

@@ -553,8 +553,8 @@ function handleProblem(err) {
 
 // ---- results --------------------------------------------------------------------------------------
 
-function reasonItem(code, extra) {
-  const tip = reasonTip(code);
+function reasonItem(code, extra, quiet = false) {
+  const tip = quiet ? "" : reasonTip(code);
   return h("li", { dataset: { code } }, h("strong", {}, reasonText(code)), tip ? h("span", { class: "tip" }, tip) : null,
     extra || null);
 }
@@ -571,10 +571,13 @@ function showResult({ outcome, title, reasons = [], message = "", number = null,
   const numberEl = $("#result-number");
   numberEl.hidden = !number;
   numberEl.textContent = number ? formatMsisdn(number) : "";
-  $("#result-reasons").replaceChildren(...reasons.map((r) => (typeof r === "string" ? reasonItem(r) : reasonItem(r.code, r.extra))));
+  // in a rejection, rules that would only have sent the case to review are noted without advice
+  $("#result-reasons").replaceChildren(...reasons.map((r) => (typeof r === "string" ? reasonItem(r)
+    : reasonItem(r.code, r.extra, outcome === "rejected" && r.effect === "review"))));
   $("#result-extra").replaceChildren(...(extra ? [extra] : []));
   if (code) $("#result-extra").append(h("p", { class: "muted small" }, `Code: ${code}`));
-  const codes = reasons.map((r) => (typeof r === "string" ? r : r.code));
+  const codes = reasons.filter((r) => typeof r === "string" || r.effect !== "review")
+    .map((r) => (typeof r === "string" ? r : r.code));
   const canRetry = (outcome === "retry" || outcome === "rejected") && codes.length > 0
     && codes.every((c) => RETRYABLE.has(c)) && state.attempts < MAX_ATTEMPTS;
   $("#result-retry").hidden = !canRetry;
@@ -589,9 +592,10 @@ function showResult({ outcome, title, reasons = [], message = "", number = null,
 function showRegistration(reg) {
   const reasons = reg.rules.map((rule) => {
     if (rule.code === "liveness_failed" && rule.detail && rule.detail.liveness_reasons) {
-      return { code: rule.code, extra: h("ul", {}, rule.detail.liveness_reasons.map((r) => h("li", {}, reasonText(r)))) };
+      return { code: rule.code, effect: rule.effect,
+        extra: h("ul", {}, rule.detail.liveness_reasons.map((r) => h("li", {}, reasonText(r)))) };
     }
-    return { code: rule.code };
+    return { code: rule.code, effect: rule.effect };
   });
   if (reg.decision === "approved") {
     return showResult({ outcome: "approved", title: "Number registered", number: reg.msisdn,
