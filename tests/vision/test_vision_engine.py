@@ -134,3 +134,22 @@ def test_a_tiny_face_is_refused_with_its_own_code(engine: FaceEngine, lfw_images
     with pytest.raises(FaceTooSmall) as info:
         engine.analyse(canvas)
     assert info.value.code == "face_too_small"
+
+
+def test_chip_portrait_jpeg2000_matches_a_photo(engine: FaceEngine, lfw_images: Path) -> None:
+    """ID-card chips hold ~102x126 px JPEG 2000 portraits of a few KB: they must still verify."""
+
+    def chip(name: str, i: int) -> bytes:
+        portrait = Image.open(_path(lfw_images, name, i)).crop((60, 50, 190, 210)).resize((102, 126), Image.LANCZOS)
+        buf = io.BytesIO()
+        portrait.save(buf, format="JPEG2000", quality_mode="rates", quality_layers=[20])
+        return buf.getvalue()
+
+    data = chip("Colin_Powell", 38)
+    assert len(data) < 4000
+    on_chip = engine.analyse(data, purpose="document", policy="primary")
+    assert on_chip.image_size == (102, 126)
+    same = engine.analyse(_path(lfw_images, "Colin_Powell", 74).read_bytes(), policy="primary")
+    other = engine.analyse(_path(lfw_images, "Laura_Bush", 11).read_bytes(), policy="primary")
+    assert engine.compare(on_chip, same).decision == "match"
+    assert engine.compare(on_chip, other).decision == "non_match"
