@@ -7,7 +7,6 @@ of it is committed. Each piece skips with its own reason where it is missing.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -220,6 +219,3 @@ def screenshot() -> Any:
 
     return shot
 
-
-def dump(obj: Any) -> str:
-    return json.dumps(obj, indent=1, default=str)

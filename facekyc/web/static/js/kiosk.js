@@ -346,11 +346,15 @@ async function enterCapture() {
   startButton.focus();
   const probe = $("#probe");
   let last = "";
-  state.hintTimer = setInterval(() => {
-    const hint = hintFor(measureFrame(video, probe)) || "Good: hold still and press Start.";
+  const tick = () => {
+    const measures = measureFrame(video, probe);
+    const hint = hintFor(measures) || "Good: hold still and press Start.";
+    $("#hint").dataset.ok = String(Boolean(measures) && !hintFor(measures));
     if (hint !== last) $("#hint").textContent = hint;
     last = hint;
-  }, 400);
+  };
+  tick();
+  state.hintTimer = setInterval(tick, 400);
 }
 
 function stopHints() {
@@ -511,6 +515,7 @@ function problemText(err, field) {
     return `The service says the MRZ is wrong in: ${err.fields.map((f) => MRZ_FIELD_LABELS[f] || f).join(", ")}.`;
   }
   if (err.code === "operator_not_found") return reasonText(err.code) + " " + reasonTip(err.code);
+  if (["number", "document", "doc_type"].includes(field)) return `The service refused the document: ${err.detail}`;
   const words = reasonText(err.code);
   return words.startsWith("Reason:") ? err.detail || err.message : words;
 }
