@@ -58,6 +58,15 @@ class RateLimiter:
             hits.append(now)
 
 
+MISSING_KEY = "an API key is required (Authorization: Bearer ... or X-API-Key)"
+
+
+def has_credentials(request: Request) -> bool:
+    """Whether the request carries an API key at all (checked before anything reads the body)."""
+    auth = request.headers.get("authorization", "")
+    return bool(request.headers.get("x-api-key")) or (auth.lower().startswith("bearer ") and bool(auth[7:].strip()))
+
+
 def require(*roles: str) -> Callable[..., Caller]:
     """A dependency that authenticates the key, checks its role and applies the rate limit."""
     allowed = frozenset(roles)
@@ -67,7 +76,7 @@ def require(*roles: str) -> Callable[..., Caller]:
                    header: Annotated[str | None, Depends(_header)]) -> Caller:
         token = bearer.credentials if bearer is not None else header
         if not token:
-            raise Unauthorized("an API key is required (Authorization: Bearer ... or X-API-Key)")
+            raise Unauthorized(MISSING_KEY)
         registry = request.app.state.registry
         with registry.sessions() as session:
             key = apikeys.authenticate(session, token)

@@ -51,6 +51,9 @@ def counts(dep: Any) -> tuple[int, ...]:
 def test_authentication_and_roles(api: Any) -> None:
     c = api.client
     problem(c.post("/v1/capture-sessions"), 401, "unauthorized")
+    # no key: 401 before anything about the body (even a wrong media type) is said
+    problem(c.post("/v1/registrations", content=b"x", headers={"content-type": "text/plain"}), 401, "unauthorized")
+    problem(c.post("/v1/api-keys", content=b"{"), 401, "unauthorized")
     problem(c.post("/v1/capture-sessions", headers={"Authorization": "Bearer fk_nope"}), 401, "unauthorized")
     problem(c.post("/v1/capture-sessions", headers=api.key("reviewer")), 403, "wrong_role")
     problem(c.get("/v1/reviews", headers=api.key("clerk")), 403, "wrong_role")
