@@ -20,7 +20,17 @@ from fastapi_offline import FastAPIOffline
 from facekyc import __version__
 from facekyc.api import problems
 from facekyc.api.auth import RateLimiter
-from facekyc.api.routes import admin, audit, capture, health, lines, registrations, reviews, verifications
+from facekyc.api.routes import (
+    admin,
+    audit,
+    capture,
+    document_photos,
+    health,
+    lines,
+    registrations,
+    reviews,
+    verifications,
+)
 from facekyc.config import Settings
 from facekyc.registry.liveness import LivenessChecker
 from facekyc.registry.retention import purge_due
@@ -74,7 +84,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     app.state.registry = registry
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     problems.install(app)
-    for module in (health, capture, registrations, reviews, lines, verifications, admin, audit):
+    for module in (health, capture, registrations, reviews, lines, verifications, document_photos, admin, audit):
         app.include_router(module.router)
     mount_web(app)  # the kiosk and review pages (/kiosk, /review, /static)
     body_limit = settings.max_upload_bytes + FORM_OVERHEAD

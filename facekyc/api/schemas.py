@@ -139,6 +139,25 @@ class VerificationView(BaseModel):
     quality_live: dict[str, Any]
 
 
+class FaceBoxView(BaseModel):
+    """Where the subject's face is, in pixels of the upright (EXIF-rotated) image."""
+
+    box: tuple[float, float, float, float] = Field(description="x, y, width, height (cut to the image)")
+    landmarks: list[tuple[float, float]] = Field(min_length=5, max_length=5, description=(
+        "x, y of the subject's right eye, left eye, nose tip, right and left mouth corner"))
+    confidence: float = Field(description="Detector confidence, 0..1")
+
+
+class DocumentPhotoCheckView(BaseModel):
+    """The face found on a document photo and its quality at the document limits; nothing is stored."""
+
+    image_size: tuple[int, int] = Field(description="width, height of the upright image in pixels")
+    face: FaceBoxView
+    faces_found: int = Field(description="Faces detected; the largest, most central one is the subject")
+    quality: dict[str, Any] = Field(description="Quality report: passed, failed, hints (words), components")
+    usable: bool = Field(description="Every quality component passed: the photo is fit for registration")
+
+
 class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)

@@ -60,7 +60,14 @@ def register(page: Any, *, photo: Path, document: str, sim: str, name: str, shot
     page.fill("#iccid", sim)
     page.set_input_files("#photo-file", str(photo))
     page.wait_for_selector("#photo-preview:not([hidden])")
+    # the service's face box, drawn as a crop of the local picture next to the preview
+    page.wait_for_selector("#face-crop:not([hidden])", timeout=20_000)
+    crop = page.eval_on_selector("#face-crop", "c => [c.width, c.height, c.clientWidth, c.clientHeight]")
+    assert min(crop) > 0, crop
+    assert page.inner_text("#photo-file-error") == "" and page.get_attribute("#photo-file", "aria-invalid") is None
+    assert page.get_attribute("#photo-check", "data-kind") in ("ok", "warn"), page.inner_text("#photo-check")
     if shot:
+        page.locator("#photo-field").scroll_into_view_if_needed()
         shot(page, f"{prefix}02-document")
     page.click("#doc-form button[type=submit]")
     page.wait_for_selector("[data-screen=consent]:not([hidden])")

@@ -14,6 +14,8 @@ const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
 const PHOTO_MAX_BYTES = 15 * 1024 * 1024;
 const OPERATOR_SLOT = "facekyc.kiosk.operator"; // a device setting, nothing personal
 const CAPTURE_FRESH_MS = 9 * 60 * 1000; // the server accepts a checked capture for 10 minutes
+const FACE_MARGIN = 0.25; // the face crop shows the detected box grown by a quarter
+const FACE_CROP_PX = 240; // longer side of the crop canvas (CSS fits it into its box)
 
 const state = {
   task: null, // "register" | "numbers" | "sim"
@@ -21,6 +23,8 @@ const state = {
   iccid: null,
   photo: null, // Blob
   photoUrl: null,
+  photoCheck: null, // AbortController of the document-photo check in flight
+  photoProblem: null, // the check's refusal in words (no face, unreadable), until another photo is chosen
   consent: null, // {version, at}
   sim: null, // {msisdn, new_iccid}
   attempts: 0,
@@ -85,8 +89,11 @@ function resetCustomer() {
   closeCamera($("#photo-video"));
   $("#photo-cam").hidden = true;
   if (state.photoUrl) URL.revokeObjectURL(state.photoUrl);
-  Object.assign(state, { task: null, doc: null, iccid: null, photo: null, photoUrl: null, consent: null, sim: null,
-    attempts: 0, live: null });
+  if (state.photoCheck) state.photoCheck.abort();
+  Object.assign(state, { task: null, doc: null, iccid: null, photo: null, photoUrl: null, photoCheck: null,
+    photoProblem: null, consent: null, sim: null, attempts: 0, live: null });
+  clearFaceCrop();
+  showPhotoCheck("", "");
   for (const form of $$("form")) {
     if (form.id !== "signin-form") form.reset();
     clearErrors(form);
@@ -212,6 +219,95 @@ function setPhoto(blob) {
   img.hidden = false;
   $("#photo-empty").hidden = true;
   setFieldError($("#photo-file"), "");
+  checkPhoto(blob, state.photoUrl);
+}
+
+/** Ask the service where the face is on the photo, then show its crop and hints, or the refusal in words. */
+async function checkPhoto(blob, url) {
+  if (state.photoCheck) state.photoCheck.abort();
+  const abort = new AbortController();
+  Object.assign(state, { photoCheck: abort, photoProblem: null });
+  clearFaceCrop();
+  showPhotoCheck("", "Looking for the face on the photo…");
+  const type = PHOTO_TYPES.includes(blob.type) ? blob.type : "image/jpeg";
+  const form = new FormData();
+  form.append("photo", new Blob([blob], { type }), `document.${type.split("/")[1]}`);
+  const current = () => state.photoCheck === abort && state.photoUrl === url;
+  try {
+    const found = await api("/v1/document-photo-checks", { method: "POST", form, signal: abort.signal });
+    const img = $("#photo-preview");
+    await img.decode();
+    if (!current()) return;
+    drawFaceCrop(img, found);
+    showPhotoQuality(found);
+  } catch (err) {
+    if (err.name === "AbortError" || !current()) return;
+    showPhotoCheck("", "");
+    if (err instanceof ApiError && err.status === 401) return handleProblem(err);
+    if (err instanceof ApiError && PHOTO_PROBLEMS[err.code]) {
+      state.photoProblem = PHOTO_PROBLEMS[err.code];
+      return setFieldError($("#photo-file"), state.photoProblem);
+    }
+    showPhotoCheck("warn", "The photo could not be checked now. It is checked again when the customer is registered.");
+  } finally {
+    if (state.photoCheck === abort) state.photoCheck = null;
+  }
+  return undefined;
+}
+
+/** The detected box grown by `margin` around its centre, cut to the image: {x, y, w, h}. */
+function faceCropRect([x, y, w, h], [width, height], margin = FACE_MARGIN) {
+  const cx = x + w / 2;
+  const cy = y + h / 2;
+  const x0 = Math.max(0, cx - (w * (1 + margin)) / 2);
+  const y0 = Math.max(0, cy - (h * (1 + margin)) / 2);
+  const x1 = Math.min(width, cx + (w * (1 + margin)) / 2);
+  const y1 = Math.min(height, cy + (h * (1 + margin)) / 2);
+  return { x: x0, y: y0, w: Math.max(1, x1 - x0), h: Math.max(1, y1 - y0) };
+}
+
+/** Copy the face region of the local image onto the crop canvas (the server sends no image back). */
+function drawFaceCrop(img, found) {
+  const rect = faceCropRect(found.face.box, found.image_size);
+  const sx = img.naturalWidth / found.image_size[0];
+  const sy = img.naturalHeight / found.image_size[1];
+  const scale = FACE_CROP_PX / Math.max(rect.w, rect.h);
+  const canvas = $("#face-crop");
+  canvas.width = Math.max(1, Math.round(rect.w * scale));
+  canvas.height = Math.max(1, Math.round(rect.h * scale));
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingQuality = "high";
+  ctx.drawImage(img, rect.x * sx, rect.y * sy, rect.w * sx, rect.h * sy, 0, 0, canvas.width, canvas.height);
+  canvas.hidden = false;
+  $("#face-empty").hidden = true;
+}
+
+/** Forget the face crop: its pixels are dropped, not just hidden. */
+function clearFaceCrop() {
+  const canvas = $("#face-crop");
+  canvas.width = 0;
+  canvas.height = 0;
+  canvas.hidden = true;
+  $("#face-empty").hidden = false;
+}
+
+function showPhotoQuality(found) {
+  if (found.usable) {
+    const many = found.faces_found > 1
+      ? ` (${found.faces_found} faces on the photo: the largest, most central one is used)` : "";
+    return showPhotoCheck("ok", `Face found: the photo is good enough for the check${many}.`);
+  }
+  const hints = found.quality.hints && found.quality.hints.length ? found.quality.hints
+    : ["Use a sharp, evenly lit picture of the portrait."];
+  return showPhotoCheck("warn", "Face found, but the photo may not be good enough:", hints);
+}
+
+/** The photo check's outcome under the photo: a sentence and, optionally, what to fix. */
+function showPhotoCheck(kind, text, items = []) {
+  const box = $("#photo-check");
+  box.dataset.kind = kind;
+  box.replaceChildren(...(text ? [h("p", {}, text)] : []),
+    ...(items.length ? [h("ul", {}, items.map((item) => h("li", {}, item)))] : []));
 }
 
 async function photoCamera() {
@@ -267,6 +363,9 @@ function submitDocument(event) {
     state.iccid = sim.value;
     if (!state.photo) {
       setFieldError($("#photo-file"), "Add the document photo: choose a picture or take it with the camera.");
+      bad($("#photo-file"));
+    } else if (state.photoProblem) {
+      setFieldError($("#photo-file"), state.photoProblem);
       bad($("#photo-file"));
     }
     if (!requireOperator()) return;
