@@ -1,5 +1,7 @@
 // The /v1 API from the browser: bearer key from sessionStorage, RFC 9457 problems as ApiError.
 
+import { setFieldError } from "./ui.js";
+
 const KEY_SLOT = "facekyc.apiKey";
 
 export class ApiError extends Error {
@@ -59,4 +61,28 @@ export async function api(path, { method = "GET", json, form, token, signal } = 
 /** Check a key and learn its role (GET /v1/me). */
 export function whoAmI(token) {
   return api("/v1/me", { token });
+}
+
+/** Sign in from a key field: checks the key and its role, stores it for this tab only; returns the
+ * caller, or null after saying in words, next to the field, what is wrong. */
+export async function signInWithKey(input, roles, needs) {
+  const token = input.value.trim();
+  setFieldError(input, "");
+  if (!token) {
+    setFieldError(input, "Enter your API key.");
+    return null;
+  }
+  try {
+    const who = await whoAmI(token);
+    if (!roles.includes(who.role)) {
+      setFieldError(input, `This key belongs to the role "${who.role}". ${needs}`);
+      return null;
+    }
+    auth.set(token);
+    input.value = "";
+    return who;
+  } catch (err) {
+    setFieldError(input, err.status === 401 ? "This key is not known or was revoked." : err.message);
+    return null;
+  }
 }

@@ -1,6 +1,6 @@
 // The clerk kiosk: sign in, document, consent, live capture, result; numbers query; SIM replacement.
 
-import { api, ApiError, auth, whoAmI } from "./api.js";
+import { api, ApiError, auth, signInWithKey, whoAmI } from "./api.js";
 import {
   burstFps, cameraErrorText, captureBurst, closeCamera, hintFor, measureFrame, openCamera, placeOval, snapshot,
 } from "./camera.js";
@@ -52,21 +52,8 @@ async function start() {
 
 async function signIn(event) {
   event.preventDefault();
-  const input = $("#api-key");
-  const token = input.value.trim();
-  setFieldError(input, "");
-  if (!token) return setFieldError(input, "Enter your API key.");
-  try {
-    const me = await whoAmI(token);
-    if (me.role !== "clerk") {
-      return setFieldError(input, `This key belongs to the role "${me.role}". The kiosk needs a clerk key.`);
-    }
-    auth.set(token);
-    input.value = "";
-    signedIn(me);
-  } catch (err) {
-    setFieldError(input, err.status === 401 ? "This key is not known or was revoked." : err.message);
-  }
+  const me = await signInWithKey($("#api-key"), ["clerk"], "The kiosk needs a clerk key.");
+  if (me) signedIn(me);
 }
 
 function signedIn(me) {

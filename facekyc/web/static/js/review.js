@@ -1,6 +1,6 @@
 // Reviewer console (queue, case, decision) and auditor view (chain status, recent events).
 
-import { api, ApiError, auth, whoAmI } from "./api.js";
+import { api, ApiError, auth, signInWithKey, whoAmI } from "./api.js";
 import { DOC_TYPE_LABELS, reasonText } from "./reasons.js";
 import { $, $$, clearErrors, formatAge, formatMsisdn, formatScore, formatTime, h, say, setFieldError, showScreen } from "./ui.js";
 
@@ -35,21 +35,8 @@ async function start() {
 
 async function signIn(event) {
   event.preventDefault();
-  const input = $("#api-key");
-  const token = input.value.trim();
-  setFieldError(input, "");
-  if (!token) return setFieldError(input, "Enter your API key.");
-  try {
-    const who = await whoAmI(token);
-    if (!ROLES.includes(who.role)) {
-      return setFieldError(input, `This key belongs to the role "${who.role}". This console needs a reviewer or auditor key.`);
-    }
-    auth.set(token);
-    input.value = "";
-    return signedIn(who);
-  } catch (err) {
-    return setFieldError(input, err.status === 401 ? "This key is not known or was revoked." : err.message);
-  }
+  const who = await signInWithKey($("#api-key"), ROLES, "This console needs a reviewer or auditor key.");
+  if (who) signedIn(who);
 }
 
 function signedIn(who) {
