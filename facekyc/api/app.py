@@ -117,6 +117,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         problem_ref = {"$ref": "#/components/schemas/Problem"}
         for ops in spec.get("paths", {}).values():
             for op in ops.values():
+                if "requestBody" in op:  # a body the framework cannot parse is 400 malformed_body
+                    op["responses"].setdefault("400", {"description": "Bad request"})
                 for status, response in op.get("responses", {}).items():
                     if status[0] in "45":
                         response["content"] = {problems.MEDIA_TYPE: {"schema": problem_ref}}

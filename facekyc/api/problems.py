@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from facekyc.errors import FaceKycError
 
@@ -61,6 +62,17 @@ class RateLimited(FaceKycError):
         self.retry_after = retry_after
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every documented method at this request's path, as an Allow header value ("" for an undocumented path)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if compile_path(template)[0].match(request.url.path):
+            methods |= {m.upper() for m in operations}
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
+    return ", ".join(sorted(methods))
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(FaceKycError)
     async def _typed(request: Request, exc: FaceKycError) -> JSONResponse:
@@ -78,7 +90,7 @@ def install(app: FastAPI) -> None:
         messages: list[str] = []
         for err in exc.errors():
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
-            name = ".".join(loc) or "body"
+            name = "body" if err.get("type") == "json_invalid" else ".".join(loc) or "body"  # loc: a char offset
             fields.append(name)
             messages.append(f"{name}: {err.get('msg', 'invalid')}")  # never echo the input value
         return problem_response(422, "validation_error", "; ".join(messages) or "invalid request",
@@ -87,8 +99,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, f"http_{exc.status_code}")
-        return problem_response(exc.status_code, code, str(exc.detail), instance=request.url.path)
+        # 400 comes only from the framework: a body that cannot be parsed (not UTF-8 JSON, broken multipart)
+        code = {400: "malformed_body", 404: "not_found", 405: "method_not_allowed"}.get(
+            exc.status_code, f"http_{exc.status_code}")
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette's Allow names one route's methods; a path may have several
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        return problem_response(exc.status_code, code, str(exc.detail), instance=request.url.path, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,8 @@ from facekyc.api.schemas import RegistrationView, ReviewView, RuleView
 from facekyc.registry.service import Registry
 from facekyc.storage.models import Registration, as_utc
 
+MAX_INT32 = 2**31 - 1  # the INTEGER range both databases share (PostgreSQL binds offsets and seq as int4)
+
 
 def get_registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry

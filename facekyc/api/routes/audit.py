@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from facekyc.api.auth import Caller, require
 from facekyc.api.problems import problem_responses
-from facekyc.api.routes._deps import get_registry
+from facekyc.api.routes._deps import MAX_INT32, get_registry
 from facekyc.api.routing import MediaTypeRoute
 from facekyc.api.schemas import AuditEntryView, AuditVerifyView
 from facekyc.registry import audit
@@ -24,7 +24,7 @@ Auditor = Annotated[Caller, Depends(require("auditor"))]
 
 @router.get("", response_model=list[AuditEntryView], summary="Audit entries from a sequence number",
             responses=problem_responses(422))
-def list_audit(registry: RegistryDep, caller: Auditor, after: Annotated[int, Query(ge=0)] = 0,
+def list_audit(registry: RegistryDep, caller: Auditor, after: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditEntryView]:
     with registry.sessions() as session:
         rows = session.execute(select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq)

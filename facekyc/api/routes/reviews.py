@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from facekyc.api.auth import Caller, require
 from facekyc.api.problems import problem_responses
-from facekyc.api.routes._deps import get_registry, registration_view
+from facekyc.api.routes._deps import MAX_INT32, get_registry, registration_view
 from facekyc.api.routing import MediaTypeRoute
 from facekyc.api.schemas import RegistrationView, ReviewDecisionIn
 from facekyc.registry.service import Registry
@@ -21,7 +21,7 @@ Reviewer = Annotated[Caller, Depends(require("reviewer"))]
 @router.get("", response_model=list[RegistrationView], summary="Pending cases, oldest first",
             responses=problem_responses(422))
 def list_reviews(registry: RegistryDep, caller: Reviewer, limit: Annotated[int, Query(ge=1, le=500)] = 100,
-                 offset: Annotated[int, Query(ge=0)] = 0) -> list[RegistrationView]:
+                 offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0) -> list[RegistrationView]:
     return [registration_view(r, None) for r in registry.reviews.pending(limit, offset)]
 
 
