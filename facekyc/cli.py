@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from facekyc.cli_output import console, err_console, metrics_table, progress_bar
+from facekyc.cli_output import console, err_console, metrics_table, print_error, progress_bar
 from facekyc.errors import FaceKycError
 
 app = typer.Typer(help="facekyc: face-verified SIM registration, open and self-hosted.", no_args_is_help=True)
@@ -57,10 +57,7 @@ def compare(
                 raise
         result = engine.compare(analyses[0], analyses[1], fmr=fmr)
     except FaceKycError as exc:
-        if as_json:
-            console.print_json(json.dumps({"error": exc.code, "detail": exc.message}))
-        else:
-            err_console.print(f"[red]error[/red] {exc.code}: {exc.message}")
+        print_error(exc, as_json)
         raise typer.Exit(2) from exc
     if as_json:
         console.print_json(json.dumps(result.to_dict()))

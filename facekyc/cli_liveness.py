@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from facekyc.cli_output import console, err_console, metrics_table
+from facekyc.cli_output import console, err_console, metrics_table, print_error
 from facekyc.errors import FaceKycError
 
 if TYPE_CHECKING:
@@ -70,10 +70,7 @@ def check_liveness_command(
         engine = FaceEngine()
         result = check_liveness(engine, frames, steps, passive=_scorer(passive))
     except FaceKycError as exc:
-        if as_json:
-            console.print_json(json.dumps({"error": exc.code, "detail": exc.message}))
-        else:
-            err_console.print(f"[red]error[/red] {exc.code}: {exc.message}")
+        print_error(exc, as_json)
         raise typer.Exit(2) from exc
     out = result.to_dict()
     out["frames"] = len(frames)

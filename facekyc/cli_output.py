@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from facekyc.errors import FaceKycError
 
 console = Console()
 err_console = Console(stderr=True)
@@ -41,3 +44,11 @@ def metrics_table(summary: Mapping[str, object]) -> Table:
         else:
             table.add_row(key, format_metric(value))
     return table
+
+
+def print_error(exc: FaceKycError, as_json: bool) -> None:
+    """A typed error as JSON on stdout (for --json) or one red line on stderr; the caller exits 2."""
+    if as_json:
+        console.print_json(json.dumps({"error": exc.code, "detail": exc.message}))
+    else:
+        err_console.print(f"[red]error[/red] {exc.code}: {exc.message}")

@@ -17,8 +17,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from stdnum import luhn
-from stdnum.cn import ric
+from idnumbers import iccid, ric_number
 
 from facekyc.api import create_app
 from facekyc.config import Settings
@@ -119,14 +118,6 @@ def deploy(backend: str, engine: Any, still_liveness: Any, tmp_path_factory: pyt
 
 # ---- request helpers ------------------------------------------------------------------------------
 
-def ric_number(seq: int) -> str:
-    body = f"11010119850307{seq:03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-def iccid(seq: int) -> str:
-    body = f"898601{seq:013d}"
-    return body + luhn.calc_check_digit(body)
 
 
 class Api:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from stdnum import luhn
+from idnumbers import iccid, ric_number
 from stdnum.cn import ric
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -27,14 +27,6 @@ DOCS_SHOTS = {"kiosk-04-capturing": "kiosk-capture", "kiosk-05-approved": "kiosk
               "review-02-case": "review-case"}
 
 
-def ric_number(seq: int) -> str:
-    body = f"11010119850307{seq:03d}"
-    return body + ric.calc_check_digit(body + "0")
-
-
-def iccid(seq: int) -> str:
-    body = f"898601{seq:013d}"
-    return body + luhn.calc_check_digit(body)
 
 
 def sign_in(page: Any, url: str, token: str) -> None:
