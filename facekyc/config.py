@@ -18,6 +18,10 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./facekyc-data"), description="Embedded database, key file, retained data.")
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite under data_dir.")
     master_key: str | None = Field(None, description="Base64 32-byte master key; default: key file in data_dir.")
+    keyring_file: Path | None = Field(None, description="Key file path (e.g. a mounted secret off the database "
+                                      "host); default data_dir/keyring.json.")
+    audit_legacy_until: int | None = Field(None, ge=0, description="With FACEKYC_MASTER_KEY only: last audit seq "
+                                           "of the unkeyed pre-0002 chain (a key file records it itself).")
 
     # --- face engine ---
     fmr_target: float = Field(1e-3, ge=1e-5, le=1e-2, description="Operating point for 1:1 matches.")

@@ -16,6 +16,7 @@ from facekyc.api.problems import RateLimited
 from facekyc.errors import FaceKycError
 from facekyc.registry import apikeys
 from facekyc.registry.errors import Forbidden
+from facekyc.registry.scope import Scope
 
 _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token: `Authorization: Bearer fk_...`")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key in the X-API-Key header")
@@ -28,14 +29,22 @@ class Unauthorized(FaceKycError):
 
 @dataclass(frozen=True)
 class Caller:
-    """The authenticated API key making the request."""
+    """The authenticated API key making the request, and what it may see."""
 
     key_id: str
     role: str
+    scope_or_error: Scope | Forbidden
 
     @property
     def actor(self) -> str:
         return f"apikey:{self.key_id}"
+
+    @property
+    def scope(self) -> Scope:
+        """The key's operator scope; 403 key_not_scoped for a clerk key never given an operator."""
+        if isinstance(self.scope_or_error, Forbidden):
+            raise self.scope_or_error
+        return self.scope_or_error
 
 
 class RateLimiter:
@@ -86,7 +95,11 @@ def require(*roles: str) -> Callable[..., Caller]:
         if key.role not in allowed:
             raise Forbidden(f"this operation needs the role {' or '.join(sorted(allowed))}", code="wrong_role")
         request.state.caller = key.id
-        return Caller(key.id, key.role)
+        try:
+            scope: Scope | Forbidden = apikeys.scope_of(key)
+        except Forbidden as exc:
+            scope = exc
+        return Caller(key.id, key.role, scope)
 
     dependency.__name__ = f"require_{'_'.join(sorted(allowed))}"
     return dependency

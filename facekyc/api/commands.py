@@ -4,6 +4,7 @@ retention purge. Registered on the main Typer app by `facekyc.cli`."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -19,12 +20,12 @@ console = Console()
 err_console = Console(stderr=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Master keys: rotation without downtime.", no_args_is_help=True)
-audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+audit_app = typer.Typer(help="The keyed, hash-chained audit log and its signed checkpoints.", no_args_is_help=True)
 apikeys_app = typer.Typer(help="API keys and roles.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retained images (only when FACEKYC_RETAIN_IMAGES_DAYS > 0).", no_args_is_help=True)
 
 
-def _fail(exc: Exception) -> typer.Exit:
+def _fail(exc: Exception | str) -> typer.Exit:
     err_console.print(f"[red]error[/red] {exc}")
     return typer.Exit(2)
 
@@ -63,10 +64,20 @@ def db_upgrade() -> None:
 
 
 def _sessions() -> sessionmaker[Session]:
+    """Sessions bound to the key ring (the audit chain's keys travel with them)."""
+    from facekyc.crypto import keyring_from_settings
+    from facekyc.registry import audit
     from facekyc.registry.service import open_database
     from facekyc.storage.db import make_sessionmaker
 
-    return make_sessionmaker(open_database(Settings()))
+    settings = Settings()
+    engine = open_database(settings)
+    keyring = keyring_from_settings(settings)
+    sessions = make_sessionmaker(engine, info=audit.bind_keys({}, keyring))
+    if keyring.path is not None:
+        with sessions() as session:
+            audit.record_legacy_cutoff(session, keyring)
+    return sessions
 
 
 @keys_app.command("rotate")
@@ -99,31 +110,91 @@ def keys_status() -> None:
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Recompute the hash chain; exit code 1 if any entry was edited, removed or reordered."""
+def audit_verify(checkpoint: Annotated[Path | None, typer.Option(
+        "--checkpoint", help="A checkpoint exported earlier: also detects entries deleted since.")] = None) -> None:
+    """Recheck the keyed chain; exit code 1 if any entry was edited, removed, reordered or re-hashed."""
     from facekyc.registry import audit
 
+    try:
+        pinned = json.loads(checkpoint.read_text(encoding="utf-8")) if checkpoint is not None else None
+    except (OSError, ValueError) as exc:
+        raise _fail(f"cannot read checkpoint {checkpoint}: {exc}") from exc
+    if pinned is not None and not isinstance(pinned, dict):
+        raise _fail(f"{checkpoint} is not a checkpoint")
     with _sessions()() as session:
-        report = audit.verify(session)
+        report = audit.verify(session, pinned)
     console.print_json(json.dumps(report.to_dict()))
     if not report.ok:
         raise typer.Exit(1)
 
 
+@audit_app.command("checkpoint")
+def audit_checkpoint(out: Annotated[Path, typer.Option("--out", help="Where to write the signed JSON.")]) -> None:
+    """Verify the chain, then write an Ed25519-signed checkpoint of its head; keep it outside the database."""
+    from facekyc.registry import audit
+
+    with _sessions()() as session:
+        try:
+            signed = audit.make_checkpoint(session)
+        except ValueError as exc:
+            raise _fail(exc) from exc
+    out.write_text(json.dumps(signed, indent=2) + "\n", encoding="utf-8")
+    console.print(f"checkpoint of entry {signed['seq']} written to {out}")
+
+
+@audit_app.command("rotate-key")
+def audit_rotate_key() -> None:
+    """Start using a new audit HMAC key; entries under older keys stay verifiable."""
+    from facekyc.crypto import keyring_from_settings
+
+    try:
+        key_id = keyring_from_settings(Settings()).add_audit_key()
+    except FaceKycError as exc:
+        raise _fail(exc) from exc
+    console.print(f"new audit key {key_id}")
+
+
 @apikeys_app.command("create")
 def apikeys_create(role: Annotated[str, typer.Option(help="clerk, reviewer, auditor or admin")],
-                   name: Annotated[str, typer.Option(help="Who or what uses the key")]) -> None:
+                   name: Annotated[str, typer.Option(help="Who or what uses the key")],
+                   operator: Annotated[str | None, typer.Option(
+                       "--operator", help="Operator id (required for clerk keys)")] = None,
+                   store: Annotated[str | None, typer.Option("--store", help="Store label (clerk keys)")] = None,
+                   scope_global: Annotated[bool, typer.Option(
+                       "--global", help="Reviewer/auditor key that sees every operator")] = False) -> None:
     """Create an API key and print its token (shown once; only its hash is stored)."""
     from facekyc.registry import apikeys, audit
     from facekyc.storage.db import transaction
 
     try:
         with transaction(_sessions()) as session:
-            key, token = apikeys.create_key(session, name, role)
-            audit.append(session, actor="cli", action="apikey.created", target=key.id, details={"role": role})
+            key, token = apikeys.create_key(session, name, role, operator_id=operator, store=store,
+                                            scope_global=scope_global)
+            audit.append(session, actor="cli", action="apikey.created", target=key.id, details={
+                "role": role, "operator": key.operator_id, "store": key.store, "global": key.scope_global})
     except FaceKycError as exc:
         raise _fail(exc) from exc
-    console.print_json(json.dumps({"id": key.id, "role": role, "token": token}))
+    console.print_json(json.dumps({"id": key.id, "role": role, "operator": key.operator_id, "store": key.store,
+                                   "global": key.scope_global, "token": token}))
+
+
+@apikeys_app.command("assign")
+def apikeys_assign(key_id: Annotated[str, typer.Argument(help="The key id (key_...)")],
+                   operator: Annotated[str, typer.Option("--operator", help="Operator id")],
+                   store: Annotated[str | None, typer.Option("--store", help="Store label (clerk keys)")] = None
+                   ) -> None:
+    """Bind a key without an operator (a clerk key from before operator scoping) to one operator."""
+    from facekyc.registry import apikeys, audit
+    from facekyc.storage.db import transaction
+
+    try:
+        with transaction(_sessions()) as session:
+            key = apikeys.assign_operator(session, key_id, operator, store)
+            audit.append(session, actor="cli", action="apikey.assigned", target=key.id,
+                         details={"operator": key.operator_id, "store": key.store})
+    except FaceKycError as exc:
+        raise _fail(exc) from exc
+    console.print_json(json.dumps({"id": key.id, "role": key.role, "operator": key.operator_id, "store": key.store}))
 
 
 @retention_app.command("purge")
@@ -131,15 +202,13 @@ def retention_purge() -> None:
     """Delete retained images whose retention period is over."""
     from facekyc.crypto import keyring_from_settings
     from facekyc.registry.retention import purge_due
-    from facekyc.registry.service import open_database
 
     class _Minimal:  # purge needs only the sessions; no face engine is loaded
         def __init__(self) -> None:
             from facekyc.registry.vault import Vault
-            from facekyc.storage.db import make_sessionmaker
 
             self.settings = Settings()
-            self.sessions = make_sessionmaker(open_database(self.settings))
+            self.sessions = _sessions()
             self.vault = Vault(keyring_from_settings(self.settings))
 
     count = purge_due(_Minimal())  # type: ignore[arg-type]

@@ -162,14 +162,23 @@ class ApiKeyIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     role: Literal["clerk", "reviewer", "auditor", "admin"]
+    operator_id: str | None = Field(None, max_length=32, description="Required for clerk keys; reviewer and "
+                                    "auditor keys take either this or `global: true`")
+    store: str | None = Field(None, min_length=1, max_length=100, description="Clerk keys: store label, kept "
+                              "in the audit")
+    scope_global: bool = Field(False, alias="global", description="Reviewer/auditor keys: see every operator")
 
 
 class ApiKeyView(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
     id: str
     name: str
     role: str
     created_at: datetime
     revoked_at: datetime | None
+    operator_id: str | None = None
+    store: str | None = None
+    scope_global: bool = Field(False, alias="global")
 
 
 class ApiKeyCreated(ApiKeyView):
@@ -218,3 +227,16 @@ class AuditVerifyView(BaseModel):
     entries: int
     first_bad_seq: int | None
     problem: str | None
+    legacy_entries: int = Field(0, description="Entries from before the keyed chain (plain SHA-256)")
+    checkpoint_seq: int | None = None
+
+
+class AuditCheckpointView(BaseModel):
+    format: str
+    version: int
+    seq: int
+    hash: str
+    legacy_until: int
+    at: str
+    public_key: str = Field(description="Ed25519 public key (base64, raw 32 bytes)")
+    signature: str = Field(description="Ed25519 signature over the canonical JSON of the other fields")

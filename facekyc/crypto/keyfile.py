@@ -4,7 +4,12 @@ Format (version 1)::
 
     {"format": "facekyc-keyring", "version": 1, "current": "<key id>",
      "keys": [{"id": "<key id>", "created": "<iso time>", "key": "<base64 32 bytes>"}, ...],
-     "index_key": "<base64 WrappedKey of the blind-index root, under the current key>"}
+     "index_key": "<base64 WrappedKey of the blind-index root, under the current key>",
+     "audit": {"legacy_until": <int>, "current": "<audit key id>",
+               "keys": [{"id": "<audit key id>", "created": "<iso time>", "key": "<base64 32 bytes>"}]}}
+
+The "audit" member is optional: without it the first audit key is derived from the index root
+(so a ring from FACEKYC_MASTER_KEY or a read-only mounted file has one too).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +47,9 @@ class RingState:
     created: dict[str, str]
     current: str
     index_root: bytes
+    audit_keys: dict[str, bytes] = field(default_factory=dict)
+    audit_current: str | None = None
+    audit_legacy_until: int | None = None
 
 
 def file_stamp(path: Path) -> tuple[int, int, int] | None:
@@ -120,6 +128,7 @@ def read_key_file(path: Path) -> RingState:
             created[key_id] = str(entry.get("created", ""))
         current = str(document["current"])
         wrapped_root = WrappedKey.from_bytes(base64.b64decode(document["index_key"], validate=True))
+        audit_keys, audit_current, legacy_until = _read_audit(document.get("audit"))
     except KeyringError:
         raise
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, DecryptionFailed):
@@ -133,7 +142,27 @@ def read_key_file(path: Path) -> RingState:
         index_root = unwrap_with(root_master, wrapped_root, _INDEX_ROOT_AAD)
     except DecryptionFailed:
         raise KeyringError(f"key file {path}: the index key does not decrypt") from None
-    return RingState(keys=keys, created=created, current=current, index_root=index_root)
+    return RingState(keys=keys, created=created, current=current, index_root=index_root,
+                     audit_keys=audit_keys, audit_current=audit_current, audit_legacy_until=legacy_until)
+
+
+def _read_audit(section: Any) -> tuple[dict[str, bytes], str | None, int | None]:
+    """The optional audit section: rotated audit keys and where the unkeyed (legacy) chain ends."""
+    if section is None:
+        return {}, None, None
+    keys: dict[str, bytes] = {}
+    for entry in section.get("keys", []):
+        key = base64.b64decode(entry["key"], validate=True)
+        if not KEY_ID_PATTERN.fullmatch(str(entry["id"])) or len(key) != MASTER_KEY_SIZE:
+            raise ValueError("malformed audit key")
+        keys[str(entry["id"])] = key
+    current = section.get("current")
+    if current is not None and current not in keys:
+        raise ValueError("unknown current audit key")
+    legacy = section.get("legacy_until")
+    if legacy is not None and (not isinstance(legacy, int) or legacy < 0):
+        raise ValueError("malformed legacy_until")
+    return keys, (str(current) if current is not None else None), legacy
 
 
 def _encode(state: RingState) -> bytes:
@@ -149,6 +178,11 @@ def _encode(state: RingState) -> bytes:
         ],
         "index_key": base64.b64encode(wrapped_root.to_bytes()).decode(),
     }
+    if state.audit_keys or state.audit_current or state.audit_legacy_until is not None:
+        document["audit"] = {
+            "legacy_until": state.audit_legacy_until, "current": state.audit_current,
+            "keys": [{"id": k, "key": base64.b64encode(v).decode()} for k, v in state.audit_keys.items()],
+        }
     return (json.dumps(document, indent=2) + "\n").encode()
 
 

@@ -13,6 +13,7 @@ import os
 import secrets
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
@@ -36,6 +37,9 @@ __all__ = ["KEYRING_FILE_NAME", "MASTER_KEY_SIZE", "LocalKeyring", "MasterKeyPro
 
 KEYRING_FILE_NAME = "keyring.json"
 _INDEX_INFO = b"facekyc blind index v1"
+_AUDIT_KEY_INFO = b"facekyc audit key v1"
+_AUDIT_KEY_ID_INFO = b"facekyc audit key id v1"
+_AUDIT_SIGNING_INFO = b"facekyc audit signing v1"
 
 
 @runtime_checkable
@@ -152,17 +156,66 @@ class LocalKeyring:
         self.refresh()
         return hkdf(self._state.index_root, _INDEX_INFO)
 
+    # --- audit chain keys (never stored in the database) ---------------------------------------
+
+    @property
+    def audit_key_id(self) -> str:
+        """Id of the HMAC key new audit entries use: the newest rotated one, else the derived one."""
+        self.refresh()
+        return self._state.audit_current or self._derived_audit_id()
+
+    def audit_key(self, key_id: str) -> bytes:
+        """The HMAC-SHA256 key an audit entry names; KeyNotFound if the ring does not hold it."""
+        self.refresh()
+        if key_id == self._derived_audit_id():
+            return hkdf(self._state.index_root, _AUDIT_KEY_INFO)
+        key = self._state.audit_keys.get(key_id)
+        if key is None:
+            self.refresh(force=True)
+            key = self._state.audit_keys.get(key_id)
+        if key is None:
+            raise KeyNotFound(f"audit key {key_id!r} is not in the key ring")
+        return key
+
+    def add_audit_key(self) -> str:
+        """Rotate the audit HMAC key; older ones stay so old entries remain verifiable."""
+        with self._mutating() as state:
+            key_id = "ak-" + _new_key_id()[3:]
+            self._commit(replace(state, audit_keys={**state.audit_keys, key_id: secrets.token_bytes(MASTER_KEY_SIZE)},
+                                 audit_current=key_id))
+            return key_id
+
+    @property
+    def audit_legacy_until(self) -> int | None:
+        """Last sequence number of the unkeyed (pre-0002) chain, recorded outside the database."""
+        self.refresh()
+        return self._state.audit_legacy_until
+
+    def record_audit_legacy_until(self, seq: int) -> None:
+        """Pin, once, where unkeyed entries end; later calls keep the first value."""
+        with self._mutating() as state:
+            if state.audit_legacy_until is None:
+                self._commit(replace(state, audit_legacy_until=seq))
+
+    def audit_signing_seed(self) -> bytes:
+        """32-byte Ed25519 seed for checkpoints: HKDF of the index root, so it survives rotations."""
+        self.refresh()
+        return hkdf(self._state.index_root, _AUDIT_SIGNING_INFO)
+
+    def _derived_audit_id(self) -> str:
+        return "ak-" + hkdf(self._state.index_root, _AUDIT_KEY_ID_INFO, 6).hex()
+
     # --- rotation -----------------------------------------------------------------------------
 
     def add_key(self) -> str:
         """Add a fresh master key and make it current; older keys stay for unwrapping."""
         with self._mutating() as state:
             key_id = _new_key_id()
-            self._commit(RingState(
+            self._commit(replace(
+                state,
                 keys={**state.keys, key_id: secrets.token_bytes(MASTER_KEY_SIZE)},
                 created={**state.created, key_id: _now()},
                 current=key_id,
-                index_root=state.index_root,
             ))
             return key_id
 
@@ -173,11 +226,10 @@ class LocalKeyring:
                 raise KeyNotFound(f"master key {key_id!r} is not in the key ring")
             if key_id == state.current:
                 raise KeyInUse(f"master key {key_id!r} is current; add a new key before retiring it")
-            self._commit(RingState(
+            self._commit(replace(
+                state,
                 keys={k: v for k, v in state.keys.items() if k != key_id},
                 created={k: v for k, v in state.created.items() if k != key_id},
-                current=state.current,
-                index_root=state.index_root,
             ))
 
     # --- persistence --------------------------------------------------------------------------
@@ -224,10 +276,14 @@ class LocalKeyring:
 
 
 def keyring_from_settings(settings: Settings) -> LocalKeyring:
-    """FACEKYC_MASTER_KEY if set, else the key file under the data dir (created on first use)."""
+    """FACEKYC_MASTER_KEY if set, else FACEKYC_KEYRING_FILE, else the key file under the data dir
+    (created on first use)."""
     if settings.master_key:
-        return LocalKeyring.from_base64(settings.master_key)
-    return LocalKeyring.load_or_create(settings.data_dir / KEYRING_FILE_NAME)
+        ring = LocalKeyring.from_base64(settings.master_key)
+        if settings.audit_legacy_until is not None:
+            ring._state = replace(ring._state, audit_legacy_until=settings.audit_legacy_until)
+        return ring
+    return LocalKeyring.load_or_create(settings.keyring_file or settings.data_dir / KEYRING_FILE_NAME)
 
 
 def _new_key_id() -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import select, update
 
 from facekyc.registry.embeddings import pack_embeddings, unpack_embeddings
 from facekyc.registry.errors import Conflict, Forbidden, Gone, NotFound
+from facekyc.registry.scope import Scope
 from facekyc.storage.db import transaction
 from facekyc.storage.models import CaptureSession, as_utc, utcnow
 from facekyc.vision.liveness.types import CapturedFrame, Challenge, LivenessResult
@@ -96,11 +97,13 @@ class CaptureService:
             return parse_fixed_challenge(fixed)
         return random_challenge()
 
-    def create(self, actor: str) -> NewCapture:
+    def create(self, actor: str, operator_id: str) -> NewCapture:
+        """A capture owned by the creating key's operator: only keys of that operator may use it."""
         nonce = secrets.token_urlsafe(24)
         now = utcnow()
         row = CaptureSession(id="cap_" + secrets.token_hex(12), nonce_hash=_nonce_hash(nonce),
                              challenge=[c.value for c in self.challenge()], created_by=actor, created_at=now,
+                             operator_id=operator_id,
                              expires_at=now + timedelta(seconds=self.r.settings.capture_session_ttl_s),
                              status="open")
         with transaction(self.r.sessions) as session:
@@ -108,16 +111,17 @@ class CaptureService:
         log.info("capture session created", extra={"capture_session": row.id, "actor": actor})
         return NewCapture(row, nonce)
 
-    def get(self, capture_id: str) -> CaptureSession:
+    def get(self, capture_id: str, scope: Scope) -> CaptureSession:
+        """The session if the key's scope covers its operator; 404 otherwise, as if absent."""
         with self.r.sessions() as session:
             row = session.get(CaptureSession, capture_id)
-        if row is None:
+        if row is None or not scope.sees(row.operator_id):
             raise NotFound("no such capture session", code="session_not_found")
         return row
 
-    def check_upload_allowed(self, capture_id: str, nonce: str) -> CaptureSession:
+    def check_upload_allowed(self, capture_id: str, nonce: str, scope: Scope) -> CaptureSession:
         """404 / 403 nonce_mismatch / 409 session_used / 410 session_expired, before any work."""
-        row = self.get(capture_id)
+        row = self.get(capture_id, scope)
         if not hmac.compare_digest(row.nonce_hash, _nonce_hash(nonce)):
             raise Forbidden("the nonce does not belong to this capture session", code="nonce_mismatch")
         if row.status != "open":
@@ -126,9 +130,9 @@ class CaptureService:
             raise Gone("the capture session expired; start a new one", code="session_expired")
         return row
 
-    def upload(self, capture_id: str, nonce: str, frames: list[CapturedFrame]) -> CaptureSession:
+    def upload(self, capture_id: str, nonce: str, frames: list[CapturedFrame], scope: Scope) -> CaptureSession:
         """Claim the session (single use), run the liveness check, store only its result."""
-        row = self.check_upload_allowed(capture_id, nonce)
+        row = self.check_upload_allowed(capture_id, nonce, scope)
         with transaction(self.r.sessions) as session:
             claimed = session.execute(update(CaptureSession).where(CaptureSession.id == capture_id,
                                                                    CaptureSession.status == "open")
@@ -178,13 +182,14 @@ class CaptureService:
                 retain_image(self.r, session, row.id, "live", encode_jpeg(frames[result.best_frame_index].bgr))
         return row
 
-    def consume(self, session: Session, capture_id: str, purpose: str) -> LiveCapture:
-        """Mark a checked capture used (inside the caller's transaction) and open its embeddings."""
+    def consume(self, session: Session, capture_id: str, purpose: str, operator_id: str | None) -> LiveCapture:
+        """Mark a checked capture used (inside the caller's transaction) and open its embeddings;
+        only for the operator that created it (another operator's capture is 404, left unused)."""
         query = select(CaptureSession).where(CaptureSession.id == capture_id)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         row = session.execute(query).scalar_one_or_none()
-        if row is None:
+        if row is None or operator_id is None or row.operator_id != operator_id:
             raise NotFound("no such capture session", code="session_not_found", field="capture_session_id")
         if row.consumed_at is not None:
             raise Conflict("this capture session was already used", code="session_used", field="capture_session_id")

@@ -45,8 +45,8 @@ class LineService:
         self.r = registry
 
     def _match(self, session: Session, subscriber: Subscriber | None, capture_id: str, purpose: str,
-               fmr: float) -> FaceCheck:
-        capture = self.r.captures.consume(session, capture_id, purpose)
+               fmr: float, operator_id: str) -> FaceCheck:
+        capture = self.r.captures.consume(session, capture_id, purpose, operator_id)
         if capture.embeddings is None:
             return FaceCheck("rejected", ["liveness_failed"], {}, fmr)
         if subscriber is None or subscriber.template_ciphertext is None:
@@ -70,15 +70,17 @@ class LineService:
         log.info(f"{kind} decided", extra={"decision": check.decision, "reasons": check.reasons})
         return check
 
-    def numbers_for(self, doc: IdentityDocument, capture_id: str, actor: str) -> FaceCheck:
-        """The active numbers of the document's holder, only after the live face matches."""
+    def numbers_for(self, doc: IdentityDocument, capture_id: str, actor: str, operator_id: str) -> FaceCheck:
+        """The holder's active numbers at the key's operator, only after the live face matches."""
         def tx() -> FaceCheck:
             with transaction(self.r.sessions) as session:
                 subscriber = self._subscriber(session, doc)
-                check = self._match(session, subscriber, capture_id, "numbers_query", self.r.settings.fmr_target)
+                check = self._match(session, subscriber, capture_id, "numbers_query", self.r.settings.fmr_target,
+                                    operator_id)
                 if check.decision == "approved" and subscriber is not None:
                     check.lines = list(session.execute(select(Subscription).where(
-                        Subscription.subscriber_id == subscriber.id, Subscription.status == "active")
+                        Subscription.subscriber_id == subscriber.id, Subscription.status == "active",
+                        Subscription.operator_id == operator_id)
                         .order_by(Subscription.created_at)).scalars())
                 audit.append(session, actor=actor, action="numbers.queried", target=subscriber.ref if subscriber
                              else None, details={"decision": check.decision, "reasons": check.reasons,
@@ -86,18 +88,21 @@ class LineService:
                 return check
         return self._finish("numbers_query", with_retry(tx))
 
-    def close(self, doc: IdentityDocument, msisdn: str, capture_id: str, actor: str) -> FaceCheck:
-        """End one number; with no active number left, erase the subscriber (crypto-shredding)."""
+    def close(self, doc: IdentityDocument, msisdn: str, capture_id: str, actor: str, operator_id: str) -> FaceCheck:
+        """End one number of the key's operator; with no active number left anywhere, erase the
+        subscriber (crypto-shredding). Another operator's number is 404 line_not_found."""
         def tx() -> tuple[FaceCheck, int | None]:
             erased_id = None
             with transaction(self.r.sessions) as session:
                 subscriber = self._subscriber(session, doc)
-                check = self._match(session, subscriber, capture_id, "closure", self.r.settings.fmr_target)
+                check = self._match(session, subscriber, capture_id, "closure", self.r.settings.fmr_target,
+                                    operator_id)
                 line = None
                 if check.decision == "approved" and subscriber is not None:
                     line = session.execute(select(Subscription).where(
                         Subscription.subscriber_id == subscriber.id, Subscription.msisdn == msisdn,
-                        Subscription.status == "active")).scalar_one_or_none()
+                        Subscription.status == "active", Subscription.operator_id == operator_id)
+                                           ).scalar_one_or_none()
                     if line is None:
                         raise NotFound("this identity holds no active line with that number", code="line_not_found",
                                        field="msisdn")
@@ -121,21 +126,23 @@ class LineService:
             self.r.index.remove(erased_id)
         return self._finish("closure", check)
 
-    def replace_sim(self, msisdn: str, new_iccid: str, capture_id: str, actor: str) -> FaceCheck:
-        """Move a number to a new SIM if the live face matches the enrolled one at the stricter FMR."""
+    def replace_sim(self, msisdn: str, new_iccid: str, capture_id: str, actor: str, operator_id: str) -> FaceCheck:
+        """Move a number of the key's operator to a new SIM if the live face matches the enrolled
+        one at the stricter FMR. Another operator's number is 404 line_not_found."""
         fmr = self.r.settings.sim_swap_fmr_target
 
         def tx() -> FaceCheck:
             with transaction(self.r.sessions) as session:
                 line = session.execute(select(Subscription).where(Subscription.msisdn == msisdn,
-                                                                  Subscription.status == "active")
+                                                                  Subscription.status == "active",
+                                                                  Subscription.operator_id == operator_id)
                                        ).scalar_one_or_none()
                 if line is None:
                     raise NotFound("no active line with that number", code="line_not_found", field="msisdn")
                 if line.iccid == new_iccid or iccid_in_use(session, new_iccid):
                     raise Conflict("this SIM (ICCID) is already in service", code="iccid_in_use", field="iccid")
                 subscriber = session.get(Subscriber, line.subscriber_id)
-                check = self._match(session, subscriber, capture_id, "sim_replacement", fmr)
+                check = self._match(session, subscriber, capture_id, "sim_replacement", fmr, operator_id)
                 if check.decision == "approved":
                     line.iccid = new_iccid
                     check.lines = [line]

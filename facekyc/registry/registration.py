@@ -23,6 +23,7 @@ from facekyc.registry import audit
 from facekyc.registry.errors import Conflict, NotFound
 from facekyc.registry.numbers import assign_number
 from facekyc.registry.policy import Decision, RuleHit, number_limit, outcome
+from facekyc.registry.scope import Scope
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import Operator, Registration, Subscriber, Subscription, utcnow
 from facekyc.vision.engine import FaceAnalysis
@@ -81,10 +82,12 @@ class RegistrationService:
         self.r = registry
 
     # ---- the decision ------------------------------------------------------------------------
-    def register(self, req: RegistrationRequest, actor: str) -> RegistrationOutcome:
+    def register(self, req: RegistrationRequest, actor: str, scope: Scope) -> RegistrationOutcome:
+        """Decide a registration at the key's own operator (403 operator_mismatch otherwise)."""
+        scope.require_operator(req.operator_id)
         identity = self.r.vault.blind_identity(req.document)
         t0 = time.perf_counter()
-        result = with_retry(lambda: self._register_tx(req, identity, actor))
+        result = with_retry(lambda: self._register_tx(req, identity, actor, scope.store))
         if result.enrolled is not None:
             self.r.index.add(*result.enrolled)
         reg = result.registration
@@ -94,7 +97,8 @@ class RegistrationService:
                                                 "reasons": reg.reasons, "operator": reg.operator_id})
         return result
 
-    def _register_tx(self, req: RegistrationRequest, identity: str, actor: str) -> RegistrationOutcome:
+    def _register_tx(self, req: RegistrationRequest, identity: str, actor: str,
+                     store: str | None) -> RegistrationOutcome:
         settings, scorer = self.r.settings, self.r.scorer
         fmr = settings.fmr_target
         with transaction(self.r.sessions) as session:
@@ -104,7 +108,7 @@ class RegistrationService:
             lock_identity(session, identity)
             if iccid_in_use(session, req.iccid):
                 raise Conflict("this SIM (ICCID) is already in service", code="iccid_in_use", field="iccid")
-            capture = self.r.captures.consume(session, req.capture_session_id, "registration")
+            capture = self.r.captures.consume(session, req.capture_session_id, "registration", operator.id)
             hits: list[RuleHit] = []
             scores: dict[str, Any] = {}
             live = capture.embeddings
@@ -173,7 +177,7 @@ class RegistrationService:
             audit.append(session, actor=actor, action="registration.decided", target=reg.id, details={
                 "operator": operator.id, "decision": decision, "reasons": reg.reasons, "scores": scores,
                 "fmr_target": fmr, "capture_session": capture.session.id, "dedup_searched": live_template is not None,
-                "subscription": reg.subscription_id, "consent_version": req.consent_version})
+                "subscription": reg.subscription_id, "consent_version": req.consent_version, "store": store})
         return result
 
     def _identity_rules(self, session: Session, subscriber: Subscriber | None, live_template: np.ndarray,
@@ -254,10 +258,11 @@ class RegistrationService:
                                data["display_name"])
         return doc, data["name"], np.asarray(data["template"], dtype=np.float32)
 
-    def get(self, registration_id: str) -> tuple[Registration, str | None]:
+    def get(self, registration_id: str, scope: Scope) -> tuple[Registration, str | None]:
+        """A registration of the key's operator (global keys: any); 404 otherwise, as if absent."""
         with self.r.sessions() as session:
             reg = session.get(Registration, registration_id)
-            if reg is None:
+            if reg is None or not scope.sees(reg.operator_id):
                 raise NotFound("no such registration", code="registration_not_found")
             msisdn = None
             if reg.subscription_id:

@@ -15,6 +15,7 @@ from facekyc.registry.errors import Conflict, NotFound
 from facekyc.registry.numbers import assign_number
 from facekyc.registry.policy import number_limit
 from facekyc.registry.registration import active_count, iccid_in_use, lock_identity
+from facekyc.registry.scope import Scope
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import Operator, Registration, Subscriber, Subscription, utcnow
 
@@ -35,14 +36,17 @@ class ReviewService:
     def __init__(self, registry: Registry) -> None:
         self.r = registry
 
-    def pending(self, limit: int = 100, offset: int = 0) -> list[Registration]:
+    def pending(self, scope: Scope, limit: int = 100, offset: int = 0) -> list[Registration]:
+        """Pending cases the key may see (its operator's, or all for a global reviewer)."""
+        query = select(Registration).where(Registration.status == "pending_review")
+        if scope.operator_id is not None:
+            query = query.where(Registration.operator_id == scope.operator_id)
         with self.r.sessions() as session:
-            return list(session.execute(select(Registration).where(Registration.status == "pending_review")
-                                        .order_by(Registration.created_at).limit(limit).offset(offset)).scalars())
+            return list(session.execute(query.order_by(Registration.created_at).limit(limit).offset(offset)).scalars())
 
     def decide(self, registration_id: str, verdict: Literal["approve", "reject"], comment: str,
-               actor: str) -> ReviewOutcome:
-        result = with_retry(lambda: self._decide_tx(registration_id, verdict, comment, actor))
+               actor: str, scope: Scope) -> ReviewOutcome:
+        result = with_retry(lambda: self._decide_tx(registration_id, verdict, comment, actor, scope))
         if result.enrolled is not None:
             self.r.index.add(*result.enrolled)
         reg = result.registration
@@ -50,13 +54,14 @@ class ReviewService:
         log.info("review decided", extra={"registration": reg.id, "verdict": verdict})
         return result
 
-    def _decide_tx(self, registration_id: str, verdict: str, comment: str, actor: str) -> ReviewOutcome:
+    def _decide_tx(self, registration_id: str, verdict: str, comment: str, actor: str,
+                   scope: Scope) -> ReviewOutcome:
         with transaction(self.r.sessions) as session:
             query = select(Registration).where(Registration.id == registration_id)
             if session.get_bind().dialect.name == "postgresql":
                 query = query.with_for_update()
             reg = session.execute(query).scalar_one_or_none()
-            if reg is None:
+            if reg is None or not scope.sees(reg.operator_id):
                 raise NotFound("no such registration", code="registration_not_found")
             if reg.status != "pending_review":
                 raise Conflict("this registration is not waiting for review", code="review_closed")

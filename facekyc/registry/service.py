@@ -13,6 +13,7 @@ from facekyc.crypto import LocalKeyring, keyring_from_settings
 from facekyc.errors import DecryptionFailed, KeyNotFound
 from facekyc.registry import apikeys, audit
 from facekyc.registry.capture import CaptureService, parse_fixed_challenge
+from facekyc.registry.files import keyring_warnings, private_dir, private_sqlite_files
 from facekyc.registry.lines import LineService
 from facekyc.registry.liveness import LivenessChecker, default_checker
 from facekyc.registry.metrics import Metrics
@@ -46,9 +47,10 @@ def check_settings(settings: Settings) -> None:
 
 
 def open_database(settings: Settings, *, schema: str | None = None, upgrade: bool = True) -> Engine:
-    """Create the data dir (0700) for SQLite, connect, and apply migrations."""
+    """Create the data dir (0700) and the SQLite file (0600) first, connect, and apply migrations."""
     if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(settings.data_dir)
+        private_sqlite_files(settings.data_dir / "facekyc.sqlite3")
     engine = make_engine(settings.resolved_database_url(), schema=schema)
     if upgrade:
         migrate.upgrade(engine)
@@ -66,8 +68,8 @@ class Registry:
         self.engine = engine
         self.scorer = engine.scorer
         self.db = db
-        self.sessions = make_sessionmaker(db)
         self.keyring = keyring
+        self.sessions = make_sessionmaker(db, info=audit.bind_keys({}, keyring))
         self.vault = Vault(keyring)
         self.index: VectorIndex = index if index is not None else FlatIPIndex()
         self.metrics = metrics or Metrics()
@@ -82,7 +84,11 @@ class Registry:
              schema: str | None = None) -> Registry:
         check_settings(settings)
         db = open_database(settings, schema=schema)
-        registry = cls(settings, engine, db, keyring_from_settings(settings), liveness=liveness)
+        keyring = keyring_from_settings(settings)
+        for warning in keyring_warnings(settings, keyring.path):
+            log.warning(warning)
+        registry = cls(settings, engine, db, keyring, liveness=liveness)
+        registry.pin_legacy_audit()
         registry.rebuild_index()
         return registry
 
@@ -104,6 +110,13 @@ class Registry:
                                               "seconds": round(time.perf_counter() - t0, 3)})
         return len(items)
 
+    def pin_legacy_audit(self) -> None:
+        """Record in the key file (once) where the unkeyed pre-0002 audit entries end."""
+        if self.keyring.path is None:
+            return
+        with self.sessions() as session:
+            audit.record_legacy_cutoff(session, self.keyring)
+
     def ensure_admin_key(self) -> str | None:
         """On first start (no key at all) create an admin key and return its token (shown once)."""
         with transaction(self.sessions) as session:
@@ -111,7 +124,7 @@ class Registry:
                 return None
             key, token = apikeys.create_key(session, "initial admin", "admin")
             audit.append(session, actor="system", action="apikey.created", target=key.id,
-                         details={"role": "admin", "initial": True})
+                         details={"role": "admin", "initial": True, "global": True})
         return token
 
     def close(self) -> None:

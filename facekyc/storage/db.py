@@ -52,8 +52,9 @@ def _tune_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, info: dict[str, Any] | None = None) -> sessionmaker[Session]:
+    """Sessions for the service; `info` travels with each session (e.g. the audit chain's keys)."""
+    return sessionmaker(engine, expire_on_commit=False, info=info)
 
 
 @contextmanager

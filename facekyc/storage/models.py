@@ -121,6 +121,7 @@ class CaptureSession(Base):
     nonce_hash: Mapped[str] = mapped_column(String(64))
     challenge: Mapped[list[Any]] = mapped_column()
     created_by: Mapped[str] = mapped_column(String(32))
+    operator_id: Mapped[str | None] = mapped_column(String(32))  # the creating key's operator (0002)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     status: Mapped[str] = mapped_column(String(12), default="open")
@@ -166,7 +167,10 @@ class Registration(Base):
 
 
 class ApiKey(Base):
-    """An API key: role and the sha256 of its high-entropy token (the token itself is never stored)."""
+    """An API key: role and the sha256 of its high-entropy token (the token itself is never stored).
+
+    Clerk keys belong to one operator (and a store label); reviewer and auditor keys are scoped to
+    one operator or explicitly global; admin keys are global."""
 
     __tablename__ = "api_keys"
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -175,10 +179,14 @@ class ApiKey(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    operator_id: Mapped[str | None] = mapped_column(String(32))
+    store: Mapped[str | None] = mapped_column(String(100))
+    scope_global: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class AuditEntry(Base):
-    """Append-only, hash-chained: hash = sha256(canonical JSON of the entry incl. prev_hash)."""
+    """Append-only, keyed chain: hash = HMAC-SHA256(audit key `key_id`, canonical JSON incl. prev_hash);
+    entries from before 0002 have no key_id and a plain sha256."""
 
     __tablename__ = "audit_log"
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -189,6 +197,7 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(32))
 
 
 class AuditHead(Base):

@@ -28,15 +28,21 @@ Admin = Annotated[Caller, Depends(require("admin"))]
 
 def key_view(key: ApiKey) -> ApiKeyView:
     return ApiKeyView(id=key.id, name=key.name, role=key.role, created_at=as_utc(key.created_at),
-                      revoked_at=as_utc(key.revoked_at) if key.revoked_at else None)
+                      revoked_at=as_utc(key.revoked_at) if key.revoked_at else None,
+                      operator_id=key.operator_id, store=key.store, scope_global=key.scope_global)
 
 
 @router.post("/api-keys", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED,
-             summary="Create an API key (the token is shown once)", responses=problem_responses(415, 422))
+             summary="Create an API key (the token is shown once)",
+             description="Clerk keys need `operator_id` (and may carry a `store` label, kept in the audit); "
+                         "reviewer and auditor keys need either `operator_id` or `global: true`; admin keys "
+                         "are global.", responses=problem_responses(404, 415, 422))
 def create_api_key(body: ApiKeyIn, registry: RegistryDep, caller: Admin) -> ApiKeyCreated:
     with transaction(registry.sessions) as session:
-        key, token = apikeys.create_key(session, body.name, body.role)
-        audit.append(session, actor=caller.actor, action="apikey.created", target=key.id, details={"role": key.role})
+        key, token = apikeys.create_key(session, body.name, body.role, operator_id=body.operator_id,
+                                        store=body.store, scope_global=body.scope_global)
+        audit.append(session, actor=caller.actor, action="apikey.created", target=key.id, details={
+            "role": key.role, "operator": key.operator_id, "store": key.store, "global": key.scope_global})
     return ApiKeyCreated(**key_view(key).model_dump(), token=token)
 
 
@@ -96,7 +102,7 @@ def get_operator(operator_id: str, registry: RegistryDep,
                  caller: Annotated[Caller, Depends(require("admin", "clerk", "auditor"))]) -> OperatorView:
     with registry.sessions() as session:
         op = session.get(Operator, operator_id)
-        if op is None:
+        if op is None or not caller.scope.sees(op.id):
             raise NotFound("no such operator", code="operator_not_found")
         return operator_view(registry, op, pool_counts(session, op.id))
 

@@ -36,9 +36,9 @@ def view(row: CaptureSession) -> CaptureSessionView:
 
 @router.post("", response_model=CaptureSessionCreated, status_code=status.HTTP_201_CREATED,
              summary="Start a live capture: a random challenge and a single-use nonce",
-             responses=problem_responses())
+             responses=problem_responses(403))
 def create_capture_session(registry: RegistryDep, caller: Clerk) -> CaptureSessionCreated:
-    new = registry.captures.create(caller.actor)
+    new = registry.captures.create(caller.actor, caller.scope.own_operator())
     return CaptureSessionCreated(id=new.session.id, nonce=new.nonce, expires_at=as_utc(new.session.expires_at),
                                  challenge=list(new.session.challenge), step_ms=registry.settings.capture_step_ms)
 
@@ -56,7 +56,7 @@ def upload_frames(capture_id: str, registry: RegistryDep, caller: Clerk,
                   timestamps: Annotated[str | None, Form(description="JSON list of ms, one per frame")] = None,
                   video: Annotated[UploadFile | None, File(description="One video/webm or video/mp4")] = None,
                   ) -> CaptureSessionView:
-    registry.captures.check_upload_allowed(capture_id, nonce)  # 403/404/409/410 before reading anything
+    registry.captures.check_upload_allowed(capture_id, nonce, caller.scope)  # 403/404/409/410 before reading anything
     limit = registry.settings.max_upload_bytes
     if video is not None and frames:
         raise InputError("send either frames or a video, not both", code="ambiguous_upload", field="video")
@@ -74,7 +74,7 @@ def upload_frames(capture_id: str, registry: RegistryDep, caller: Clerk,
                 raise TooLarge(f"frames: more than {limit} bytes in total", field="frames")
             images.append(blob)
         decoded = decode_burst(images, timestamps, max_pixels=registry.settings.max_image_pixels)
-    return view(registry.captures.upload(capture_id, nonce, decoded))
+    return view(registry.captures.upload(capture_id, nonce, decoded, caller.scope))
 
 
 @router.get("/{capture_id}", response_model=CaptureSessionView, summary="State and liveness verdict of a capture",
@@ -83,4 +83,4 @@ def upload_frames(capture_id: str, registry: RegistryDep, caller: Clerk,
 def get_capture_session(capture_id: str, registry: RegistryDep,
                         caller: Annotated[Caller, Depends(require("clerk", "reviewer", "auditor"))]
                         ) -> CaptureSessionView:
-    return view(registry.captures.get(capture_id))
+    return view(registry.captures.get(capture_id, caller.scope))

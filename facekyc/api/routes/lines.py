@@ -20,7 +20,7 @@ from facekyc.storage.models import as_utc
 router = APIRouter(prefix="/v1", tags=["lines"], route_class=MediaTypeRoute)
 RegistryDep = Annotated[Registry, Depends(get_registry)]
 Clerk = Annotated[Caller, Depends(require("clerk"))]
-ERRORS = problem_responses(404, 409, 410, 415, 422)
+ERRORS = problem_responses(403, 404, 409, 410, 415, 422)
 
 
 def view(check: FaceCheck) -> FaceCheckView:
@@ -35,7 +35,8 @@ def view(check: FaceCheck) -> FaceCheckView:
                          "enrolled template; lists the active numbers only when it does.", responses=ERRORS)
 def numbers_query(body: NumbersQueryIn, registry: RegistryDep, caller: Clerk) -> FaceCheckView:
     doc = parse_document(body.doc_type, body.document)
-    return view(registry.lines.numbers_for(doc, body.capture_session_id, caller.actor))
+    return view(registry.lines.numbers_for(doc, body.capture_session_id, caller.actor,
+                                           caller.scope.own_operator()))
 
 
 @router.post("/closures", response_model=FaceCheckView, summary="End a number (face-verified)",
@@ -44,7 +45,8 @@ def numbers_query(body: NumbersQueryIn, registry: RegistryDep, caller: Clerk) ->
 def close_line(body: ClosureIn, registry: RegistryDep, caller: Clerk) -> FaceCheckView:
     doc = parse_document(body.doc_type, body.document)
     msisdn = normalise_msisdn(body.msisdn, "ZZ")
-    return view(registry.lines.close(doc, msisdn, body.capture_session_id, caller.actor))
+    return view(registry.lines.close(doc, msisdn, body.capture_session_id, caller.actor,
+                                     caller.scope.own_operator()))
 
 
 @router.post("/sim-replacements", response_model=FaceCheckView, summary="Move a number to a new SIM",
@@ -53,4 +55,5 @@ def close_line(body: ClosureIn, registry: RegistryDep, caller: Clerk) -> FaceChe
 def replace_sim(body: SimReplacementIn, registry: RegistryDep, caller: Clerk) -> FaceCheckView:
     msisdn = normalise_msisdn(body.msisdn, "ZZ")
     iccid = validate_iccid(body.new_iccid)
-    return view(registry.lines.replace_sim(msisdn, iccid, body.capture_session_id, caller.actor))
+    return view(registry.lines.replace_sim(msisdn, iccid, body.capture_session_id, caller.actor,
+                                           caller.scope.own_operator()))

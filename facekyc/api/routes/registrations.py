@@ -29,7 +29,7 @@ RegistryDep = Annotated[Registry, Depends(get_registry)]
              description="multipart/form-data. The live face comes only from `capture_session_id` (a checked "
                          "capture session, used once). Input errors (document, ICCID, image) are 4xx problems "
                          "and write nothing; a decision, whatever it is, is 201 with the registration.",
-             responses=problem_responses(404, 409, 410, 413, 415, 422))
+             responses=problem_responses(403, 404, 409, 410, 413, 415, 422))
 def create_registration(
     registry: RegistryDep,
     caller: Annotated[Caller, Depends(require("clerk"))],
@@ -44,6 +44,7 @@ def create_registration(
     name: Annotated[str | None, Form(max_length=200, description="Name as on the document (stored encrypted)")]
     = None,
 ) -> RegistrationView:
+    caller.scope.require_operator(operator_id)  # 403 before any work
     doc = parse_document(doc_type, document)
     checked_iccid = validate_iccid(iccid)
     photo = read_upload(document_photo, "document_photo", registry.settings.max_upload_bytes, IMAGE_TYPES)
@@ -60,7 +61,7 @@ def create_registration(
                                   capture_session_id=capture_session_id, iccid=checked_iccid,
                                   consent_version=consent_version, consent_at=consent_at,
                                   name=name or doc.display_name, document_photo=retained)
-    result = registry.registrations.register(request, caller.actor)
+    result = registry.registrations.register(request, caller.actor, caller.scope)
     return registration_view(result.registration, result.msisdn)
 
 
@@ -68,5 +69,5 @@ def create_registration(
             responses=problem_responses(404))
 def get_registration(registration_id: str, registry: RegistryDep,
                      caller: Annotated[Caller, Depends(require("clerk", "reviewer", "auditor"))]) -> RegistrationView:
-    reg, msisdn = registry.registrations.get(registration_id)
+    reg, msisdn = registry.registrations.get(registration_id, caller.scope)
     return registration_view(reg, msisdn)

@@ -22,7 +22,7 @@ Reviewer = Annotated[Caller, Depends(require("reviewer"))]
             responses=problem_responses(422))
 def list_reviews(registry: RegistryDep, caller: Reviewer, limit: Annotated[int, Query(ge=1, le=500)] = 100,
                  offset: Annotated[int, Query(ge=0, le=MAX_INT32)] = 0) -> list[RegistrationView]:
-    return [registration_view(r, None) for r in registry.reviews.pending(limit, offset)]
+    return [registration_view(r, None) for r in registry.reviews.pending(caller.scope, limit, offset)]
 
 
 @router.post("/{registration_id}", response_model=RegistrationView,
@@ -30,5 +30,5 @@ def list_reviews(registry: RegistryDep, caller: Reviewer, limit: Annotated[int, 
              responses=problem_responses(404, 409, 415, 422))
 def decide_review(registration_id: str, body: ReviewDecisionIn, registry: RegistryDep,
                   caller: Reviewer) -> RegistrationView:
-    result = registry.reviews.decide(registration_id, body.decision, body.comment, caller.actor)
+    result = registry.reviews.decide(registration_id, body.decision, body.comment, caller.actor, caller.scope)
     return registration_view(result.registration, result.msisdn)

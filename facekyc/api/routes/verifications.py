@@ -21,11 +21,12 @@ router = APIRouter(prefix="/v1/verifications", tags=["verification"], route_clas
 @router.post("", response_model=VerificationView, summary="Document photo vs live photo at the service FMR",
              description="multipart/form-data with `document_photo` and `live_photo`. Stores no image and no "
                          "template; only an audit entry with the decision and score.",
-             responses=problem_responses(413, 415, 422))
+             responses=problem_responses(403, 413, 415, 422))
 def verify(registry: Annotated[Registry, Depends(get_registry)],
            caller: Annotated[Caller, Depends(require("clerk"))],
            document_photo: Annotated[UploadFile, File()], live_photo: Annotated[UploadFile, File()]
            ) -> VerificationView:
+    caller.scope.own_operator()  # a clerk key from before operator scoping may not act until assigned
     limit = registry.settings.max_upload_bytes
     doc = read_upload(document_photo, "document_photo", limit, IMAGE_TYPES)
     live = read_upload(live_photo, "live_photo", limit, IMAGE_TYPES)
