@@ -129,23 +129,39 @@ class Api:
         self.tokens: dict[str, dict[str, str]] = {"admin": self.admin}
         self._iccid = 0
 
-    def key(self, role: str) -> dict[str, str]:
-        if role not in self.tokens:
-            r = self.client.post("/v1/api-keys", json={"name": f"test {role}", "role": role}, headers=self.admin)
+    def key(self, role: str, operator: str = "op") -> dict[str, str]:
+        """A key of `role`: clerks belong to `operator` (created empty if absent), reviewers and auditors
+        are global; the role name is the cache key for the default operator."""
+        slot = role if operator == "op" else f"{role}@{operator}"
+        if slot not in self.tokens:
+            body: dict[str, Any] = {"name": f"test {slot}", "role": role}
+            if role == "clerk":
+                self._ensure_operator(operator)
+                body["operator_id"] = operator
+            elif role in ("reviewer", "auditor"):
+                body["global"] = True
+            r = self.client.post("/v1/api-keys", json=body, headers=self.admin)
             assert r.status_code == 201, r.text
-            self.tokens[role] = {"Authorization": f"Bearer {r.json()['token']}"}
-        return self.tokens[role]
+            self.tokens[slot] = {"Authorization": f"Bearer {r.json()['token']}"}
+        return self.tokens[slot]
+
+    def _ensure_operator(self, op_id: str) -> None:
+        if self.client.get(f"/v1/operators/{op_id}", headers=self.admin).status_code == 404:
+            r = self.client.post("/v1/operators", json={"id": op_id, "name": op_id.upper(), "country": "CN"},
+                                 headers=self.admin)
+            assert r.status_code == 201, r.text
 
     def operator(self, op_id: str, numbers: int, limit: int | None = None, first: int = 0) -> None:
         r = self.client.post("/v1/operators", json={"id": op_id, "name": op_id.upper(), "country": "CN",
                                                     "max_numbers_per_identity": limit}, headers=self.admin)
-        assert r.status_code == 201, r.text
+        # a clerk key made earlier may have created the operator empty, with the default limit
+        assert r.status_code == 201 or (r.status_code == 409 and limit is None), r.text
         msisdns = [f"139{first + i:08d}" for i in range(numbers)]
         r = self.client.post(f"/v1/operators/{op_id}/numbers", json={"msisdns": msisdns}, headers=self.admin)
         assert r.status_code == 201, r.text
 
-    def capture(self, live_jpeg: bytes, *, t0: float = 0.0) -> str:
-        clerk = self.key("clerk")
+    def capture(self, live_jpeg: bytes, *, t0: float = 0.0, operator: str = "op") -> str:
+        clerk = self.key("clerk", operator)
         r = self.client.post("/v1/capture-sessions", headers=clerk)
         assert r.status_code == 201, r.text
         session = r.json()
@@ -156,14 +172,16 @@ class Api:
         return str(session["id"])
 
     def register(self, doc_photo: bytes, capture_id: str, document: str, *, operator: str = "op",
-                 name: str | None = "Test Person", doc_type: str = "cn_ric") -> httpx.Response:
+                 name: str | None = "Test Person", doc_type: str = "cn_ric",
+                 clerk_of: str | None = None) -> httpx.Response:
         self._iccid += 1
         data = {"operator_id": operator, "doc_type": doc_type, "document": document,
                 "capture_session_id": capture_id, "iccid": iccid(self._iccid), "consent_version": "kyc-consent-v3",
                 "consent_at": "2026-01-05T10:00:00Z"}
         if name:
             data["name"] = name
-        r: httpx.Response = self.client.post("/v1/registrations", headers=self.key("clerk"), data=data,
+        r: httpx.Response = self.client.post("/v1/registrations", headers=self.key("clerk", clerk_of or operator),
+                                             data=data,
                                              files={"document_photo": ("doc.jpg", doc_photo, "image/jpeg")})
         return r
 

@@ -227,7 +227,9 @@ def test_fixed_challenge_needs_test_mode(deploy: Callable[..., Any], engine: Any
         fixed = deploy(test_mode=True, test_fixed_challenge="turn_left,blink")
         client = TestClient(fixed.app)
         key = {"Authorization": f"Bearer {fixed.admin_token}"}
-        token = client.post("/v1/api-keys", json={"name": "c", "role": "clerk"}, headers=key).json()["token"]
+        client.post("/v1/operators", json={"id": "op", "name": "OP", "country": "CN"}, headers=key)
+        token = client.post("/v1/api-keys", json={"name": "c", "role": "clerk", "operator_id": "op"},
+                            headers=key).json()["token"]
         body = client.post("/v1/capture-sessions", headers={"Authorization": f"Bearer {token}"}).json()
     assert body["challenge"] == ["turn_left", "blink"]
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "TEST MODE" in r.getMessage()]
@@ -237,6 +239,6 @@ def test_fixed_challenge_needs_test_mode(deploy: Callable[..., Any], engine: Any
 def test_health_ready_metrics(api: Any) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     ready = api.client.get("/readyz").json()
-    assert ready["status"] == "ready" and ready["schema_revision"] == "0001"
+    assert ready["status"] == "ready" and ready["schema_revision"] == "0002"
     metrics = api.client.get("/metrics")
     assert metrics.status_code == 200 and "facekyc_http_request_duration_seconds" in metrics.text

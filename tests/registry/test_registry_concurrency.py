@@ -15,11 +15,14 @@ from sqlalchemy import func, select
 from facekyc.documents import parse_document
 from facekyc.registry import audit
 from facekyc.registry.registration import RegistrationRequest
+from facekyc.registry.scope import Scope
 from facekyc.storage.db import transaction
 from facekyc.storage.models import Operator, PhoneNumber, Registration, Subscriber, Subscription
 from facekyc.vision.liveness.types import CapturedFrame
 
 N_REQUESTS, N_NUMBERS = 50, 10
+
+OP = Scope("op")
 
 
 def ric_number(seq: int) -> str:
@@ -46,14 +49,14 @@ def test_parallel_registrations_never_share_a_number(make_registry: Callable[...
     frame = np.zeros((8, 8, 3), np.uint8)
     requests = []
     for i in range(N_REQUESTS):
-        new = registry.captures.create("test")
-        registry.captures.upload(new.session.id, new.nonce, [CapturedFrame(frame, float(i))])
+        new = registry.captures.create("test", "op")
+        registry.captures.upload(new.session.id, new.nonce, [CapturedFrame(frame, float(i))], OP)
         requests.append(RegistrationRequest(operator_id="op", document=parse_document("cn_ric", ric_number(i)),
                                             document_face=faces[i], capture_session_id=new.session.id,
                                             iccid=iccid(i), consent_version="v1", consent_at=datetime.now(UTC)))
 
     with ThreadPoolExecutor(max_workers=N_REQUESTS) as pool:
-        outcomes = list(pool.map(lambda r: registry.registrations.register(r, "test"), requests))
+        outcomes = list(pool.map(lambda r: registry.registrations.register(r, "test", OP), requests))
 
     decisions = [o.registration.decision for o in outcomes]
     assert decisions.count("approved") == N_NUMBERS

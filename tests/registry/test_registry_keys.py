@@ -15,20 +15,24 @@ from typer.testing import CliRunner
 from facekyc.documents import parse_document
 from facekyc.registry.keys import key_usage, rotate
 from facekyc.registry.registration import RegistrationRequest
+from facekyc.registry.scope import Scope
 from facekyc.storage.db import transaction
 from facekyc.storage.models import Operator, PhoneNumber, Subscriber
 from facekyc.vision.liveness.types import CapturedFrame
 
+OP = Scope("op")
+
 
 def _register(registry: Any, faces: dict[int, Any], i: int, retained: bytes | None = None) -> Any:
-    new = registry.captures.create("test")
-    registry.captures.upload(new.session.id, new.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8), float(i))])
+    new = registry.captures.create("test", "op")
+    registry.captures.upload(new.session.id, new.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8), float(i))],
+                            OP)
     body = f"11010119900307{i:03d}"
     iccid = f"898600{i:013d}"
     return registry.registrations.register(RegistrationRequest(
         operator_id="op", document=parse_document("cn_ric", body + ric.calc_check_digit(body + "0")),
         document_face=faces[i], capture_session_id=new.session.id, iccid=iccid + luhn.calc_check_digit(iccid),
-        consent_version="v1", consent_at=datetime.now(UTC), name=f"Person {i}", document_photo=retained), "test")
+        consent_version="v1", consent_at=datetime.now(UTC), name=f"Person {i}", document_photo=retained), "test", OP)
 
 
 def _setup(make_registry: Callable[..., Any], fake_face: Any, fake_live: Any,
@@ -81,7 +85,7 @@ def test_keys_commands(make_registry: Callable[..., Any], fake_face: Any, fake_l
     after = json.loads(runner.invoke(app, ["keys", "status"]).output)
     assert after["current"] != before["current"] and list(after["data_keys_per_master_key"]) == [after["current"]]
     assert _register(registry, faces, 2).registration.decision == "approved"  # the server noticed the new key
-    created = runner.invoke(app, ["apikeys", "create", "--role", "auditor", "--name", "ops"])
+    created = runner.invoke(app, ["apikeys", "create", "--role", "auditor", "--name", "ops", "--global"])
     assert created.exit_code == 0 and json.loads(created.output)["token"].startswith("fk_")
     assert runner.invoke(app, ["apikeys", "create", "--role", "root", "--name", "x"]).exit_code == 2
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0

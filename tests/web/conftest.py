@@ -168,14 +168,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         assert token is not None
         srv = Server(base, token, data_dir, log_path, process)
         with httpx.Client(base_url=base, timeout=30) as client:
-            for role in ("clerk", "reviewer", "auditor"):
-                r = client.post("/v1/api-keys", json={"name": f"browser test {role}", "role": role},
-                                headers=srv.headers("admin"))
-                assert r.status_code == 201, r.text
-                srv.tokens[role] = r.json()["token"]
             r = client.post("/v1/operators", json={"id": "demo", "name": "Demo Mobile", "country": "CN"},
                             headers=srv.headers("admin"))
             assert r.status_code == 201, r.text
+            for role in ("clerk", "reviewer", "auditor"):
+                scope = {"operator_id": "demo"} if role == "clerk" else {"global": True}
+                r = client.post("/v1/api-keys", json={"name": f"browser test {role}", "role": role, **scope},
+                                headers=srv.headers("admin"))
+                assert r.status_code == 201, r.text
+                srv.tokens[role] = r.json()["token"]
             r = client.post("/v1/operators/demo/numbers", json={"msisdns": [f"1390000{i:04d}" for i in range(1, 6)]},
                             headers=srv.headers("admin"))
             assert r.status_code == 201, r.text

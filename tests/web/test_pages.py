@@ -96,7 +96,9 @@ def test_modules_write_data_as_text_only(path: Path) -> None:
 
 def test_capture_session_tells_the_kiosk_how_long_to_prompt(client: tuple[TestClient, str]) -> None:
     test_client, admin = client
-    r = test_client.post("/v1/api-keys", json={"name": "kiosk", "role": "clerk"},
+    test_client.post("/v1/operators", json={"id": "op", "name": "OP", "country": "CN"},
+                     headers={"Authorization": f"Bearer {admin}"})
+    r = test_client.post("/v1/api-keys", json={"name": "kiosk", "role": "clerk", "operator_id": "op"},
                          headers={"Authorization": f"Bearer {admin}"})
     clerk = {"Authorization": f"Bearer {r.json()['token']}"}
     me = test_client.get("/v1/me", headers=clerk)
@@ -128,7 +130,9 @@ def test_fixed_challenge_in_test_mode_is_logged_loudly_and_used(engine: Any, tmp
     try:
         with TestClient(app) as test_client:
             admin = {"Authorization": f"Bearer {token}"}
-            clerk_token = test_client.post("/v1/api-keys", json={"name": "k", "role": "clerk"}, headers=admin).json()
+            test_client.post("/v1/operators", json={"id": "op", "name": "OP", "country": "CN"}, headers=admin)
+            clerk_token = test_client.post("/v1/api-keys", json={"name": "k", "role": "clerk", "operator_id": "op"},
+                                           headers=admin).json()
             caplog.clear()
             with caplog.at_level(logging.WARNING):
                 r = test_client.post("/v1/capture-sessions",
