@@ -136,7 +136,7 @@ def test_bad_input_is_4xx_and_writes_nothing(dep: Any, api: Any, ids: Any, faces
                           files=photo), 422, "validation_error")
     assert body["fields"] == ["iccid"]
     problem(c.post("/v1/registrations", headers=clerk, data={**good, "operator_id": "nope"}, files=photo),
-            404, "operator_not_found")
+            403, "operator_mismatch")  # a clerk key acts for its own operator only
     problem(c.post("/v1/api-keys", headers=api.admin, content=b"{", ), 415, "unsupported_media_type")
     problem(c.post("/v1/api-keys", headers={**api.admin, "content-type": "application/json"}, content=b"{"),
             422, "validation_error")
