@@ -1,5 +1,5 @@
 """Issue 9, finding 4: API keys are confined to their operator, over a real uvicorn server, real faces and
-a real database. Clerk B (operator "b") probes what clerk A (operator "a") made."""
+a real database. Clerk B (operator "opb") probes what clerk A (operator "opa") made."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ def served(deploy: Callable[..., Any]) -> Any:
 def api(served: Any, api_factory: Any) -> Any:
     client = httpx.Client(base_url=served.base_url, timeout=60)
     made = api_factory(client, served.admin_token)
-    made.operator("a", numbers=3, first=0)
-    made.operator("b", numbers=3, first=100)
+    made.operator("opa", numbers=3, first=0)
+    made.operator("opb", numbers=3, first=100)
     return made
 
 
@@ -44,26 +44,26 @@ def scoped_key(api: Any, role: str, **scope: Any) -> dict[str, str]:
 
 def test_clerk_of_another_operator_cannot_see_or_use_a_capture(api: Any, served: Any, faces: Any,
                                                                ids: Any) -> None:
-    clerk_b = api.key("clerk", "b")
-    capture_a = api.capture(faces(COLIN_LIVE)[1], operator="a")
-    assert api.client.get(f"/v1/capture-sessions/{capture_a}", headers=api.key("clerk", "a")).status_code == 200
+    clerk_b = api.key("clerk", "opb")
+    capture_a = api.capture(faces(COLIN_LIVE)[1], operator="opa")
+    assert api.client.get(f"/v1/capture-sessions/{capture_a}", headers=api.key("clerk", "opa")).status_code == 200
     problem(api.client.get(f"/v1/capture-sessions/{capture_a}", headers=clerk_b), 404, "session_not_found")
 
     # A's checked capture, registered by clerk B at operator B: the capture is invisible to B, nothing is used
-    r = api.register(faces(COLIN_DOC)[0], capture_a, ids.ric(1), operator="b")
+    r = api.register(faces(COLIN_DOC)[0], capture_a, ids.ric(1), operator="opb")
     problem(r, 404, "session_not_found")
     # clerk B naming operator A: B may know A exists, but may not act for it
-    problem(api.register(faces(COLIN_DOC)[0], capture_a, ids.ric(1), operator="a", clerk_of="b"), 403,
+    problem(api.register(faces(COLIN_DOC)[0], capture_a, ids.ric(1), operator="opa", clerk_of="opb"), 403,
             "operator_mismatch")
     with served.registry.sessions() as session:
         row = session.get(CaptureSession, capture_a)
-        assert row is not None and row.consumed_at is None and row.operator_id == "a"
+        assert row is not None and row.consumed_at is None and row.operator_id == "opa"
     # A itself can still use it: approved at A
-    mine = api.register(faces(COLIN_DOC)[0], capture_a, ids.ric(1), operator="a")
+    mine = api.register(faces(COLIN_DOC)[0], capture_a, ids.ric(1), operator="opa")
     assert mine.status_code == 201 and mine.json()["decision"] == "approved", mine.text
 
     # frames upload to A's session by clerk B: 404 before any work
-    new = api.client.post("/v1/capture-sessions", headers=api.key("clerk", "a")).json()
+    new = api.client.post("/v1/capture-sessions", headers=api.key("clerk", "opa")).json()
     r = api.client.post(f"/v1/capture-sessions/{new['id']}/frames", headers=clerk_b,
                         files=[("frames", ("f.jpg", faces(COLIN_LIVE)[1], "image/jpeg"))],
                         data={"nonce": new["nonce"], "timestamps": "[0]"})
@@ -71,55 +71,63 @@ def test_clerk_of_another_operator_cannot_see_or_use_a_capture(api: Any, served:
 
 
 def test_registrations_and_lines_are_confined_to_the_operator(api: Any, faces: Any, ids: Any) -> None:
-    clerk_a, clerk_b = api.key("clerk", "a"), api.key("clerk", "b")
-    reg = api.register(faces(COLIN_DOC)[0], api.capture(faces(COLIN_LIVE)[1], operator="a"), ids.ric(2),
-                       operator="a")
+    clerk_a, clerk_b = api.key("clerk", "opa"), api.key("clerk", "opb")
+    reg = api.register(faces(COLIN_DOC)[0], api.capture(faces(COLIN_LIVE)[1], operator="opa"), ids.ric(1),
+                       operator="opa")
     assert reg.status_code == 201 and reg.json()["decision"] == "approved", reg.text
     reg_id, msisdn = reg.json()["id"], reg.json()["msisdn"]
 
     assert api.client.get(f"/v1/registrations/{reg_id}", headers=clerk_a).status_code == 200
     problem(api.client.get(f"/v1/registrations/{reg_id}", headers=clerk_b), 404, "registration_not_found")
 
-    query = {"doc_type": "cn_ric", "document": ids.ric(2)}
+    query = {"doc_type": "cn_ric", "document": ids.ric(1)}
     # closing A's number with B's key, even with the holder's own face at B's counter: not found, nothing closed
     r = api.client.post("/v1/closures", headers=clerk_b, json={
-        **query, "msisdn": msisdn, "capture_session_id": api.capture(faces(COLIN_LIVE)[1], operator="b")})
+        **query, "msisdn": msisdn, "capture_session_id": api.capture(faces(COLIN_LIVE)[1], operator="opb")})
     problem(r, 404, "line_not_found")
     r = api.client.post("/v1/sim-replacements", headers=clerk_b, json={
         "msisdn": msisdn, "new_iccid": ids.sim(700), "capture_session_id": api.capture(faces(COLIN_LIVE)[1],
-                                                                                      operator="b")})
+                                                                                      operator="opb")})
     problem(r, 404, "line_not_found")
-    # B's numbers query for the same person: approved face, but A's numbers are not listed
+    # the same person also takes a number at B; B's numbers query lists only that one
+    at_b = api.register(faces(COLIN_DOC)[0], api.capture(faces(COLIN_LIVE)[1], operator="opb"), ids.ric(1),
+                        operator="opb")
+    assert at_b.status_code == 201 and at_b.json()["decision"] == "approved", at_b.text
     r = api.client.post("/v1/numbers-query", headers=clerk_b, json={
-        **query, "capture_session_id": api.capture(faces(COLIN_LIVE)[1], operator="b")})
-    assert r.status_code == 200 and r.json()["decision"] == "approved" and r.json()["numbers"] == [], r.text
-    # with A's key the same query lists it, and the line is still active (B changed nothing)
+        **query, "capture_session_id": api.capture(faces(COLIN_LIVE)[1], operator="opb")})
+    assert r.status_code == 200 and r.json()["decision"] == "approved", r.text
+    assert [n["msisdn"] for n in r.json()["numbers"]] == [at_b.json()["msisdn"]], r.text
+    # with A's key the query lists A's numbers only, and A's line is still active (B changed nothing)
     r = api.client.post("/v1/numbers-query", headers=clerk_a, json={
-        **query, "capture_session_id": api.capture(faces(COLIN_LIVE)[1], operator="a")})
-    assert [n["msisdn"] for n in r.json()["numbers"]] == [msisdn], r.text
-    problem(api.client.get("/v1/operators/a", headers=clerk_b), 404, "operator_not_found")
-    assert api.client.get("/v1/operators/b", headers=clerk_b).status_code == 200
+        **query, "capture_session_id": api.capture(faces(COLIN_LIVE)[1], operator="opa")})
+    listed = [n["msisdn"] for n in r.json()["numbers"]]
+    assert msisdn in listed and at_b.json()["msisdn"] not in listed, r.text
+    assert {n["operator_id"] for n in r.json()["numbers"]} == {"opa"}
+    problem(api.client.get("/v1/operators/opa", headers=clerk_b), 404, "operator_not_found")
+    assert api.client.get("/v1/operators/opb", headers=clerk_b).status_code == 200
 
 
 def test_reviewer_and_auditor_scopes(api: Any, faces: Any, ids: Any) -> None:
     # a second identity with the same face goes to review at operator A
-    reg = api.register(faces(COLIN_DOC)[0], api.capture(faces(COLIN_LIVE)[1], operator="a"), ids.ric(3),
-                       operator="a")
+    reg = api.register(faces(COLIN_DOC)[0], api.capture(faces(COLIN_LIVE)[1], operator="opa"), ids.ric(3),
+                       operator="opa")
     assert reg.status_code == 201 and reg.json()["decision"] == "review", reg.text
     case = reg.json()["id"]
-    reviewer_a, reviewer_b = scoped_key(api, "reviewer", operator_id="a"), scoped_key(api, "reviewer", operator_id="b")
+    reviewer_a = scoped_key(api, "reviewer", operator_id="opa")
+    reviewer_b = scoped_key(api, "reviewer", operator_id="opb")
     assert case in [c["id"] for c in api.client.get("/v1/reviews", headers=reviewer_a).json()]
     assert api.client.get("/v1/reviews", headers=reviewer_b).json() == []
-    problem(api.client.post(f"/v1/reviews/{case}", headers=reviewer_b, json={"decision": "reject", "comment": "x"}),
+    problem(api.client.post(f"/v1/reviews/{case}", headers=reviewer_b, json={"decision": "reject",
+                                                                                 "comment": "not mine"}),
             404, "registration_not_found")
     problem(api.client.get(f"/v1/registrations/{case}", headers=reviewer_b), 404, "registration_not_found")
     assert case in [c["id"] for c in api.client.get("/v1/reviews", headers=api.key("reviewer")).json()]  # global
 
-    auditor_b = scoped_key(api, "auditor", operator_id="b")
+    auditor_b = scoped_key(api, "auditor", operator_id="opb")
     problem(api.client.get("/v1/audit", headers=auditor_b), 403, "global_scope_required")
     problem(api.client.get("/v1/audit/checkpoint", headers=auditor_b), 403, "global_scope_required")
     problem(api.client.get(f"/v1/registrations/{case}", headers=auditor_b), 404, "registration_not_found")
-    assert api.client.get(f"/v1/registrations/{case}", headers=scoped_key(api, "auditor", operator_id="a")
+    assert api.client.get(f"/v1/registrations/{case}", headers=scoped_key(api, "auditor", operator_id="opa")
                           ).status_code == 200
     checkpoint = api.client.get("/v1/audit/checkpoint", headers=api.key("auditor"))
     assert checkpoint.status_code == 200 and checkpoint.json()["seq"] > 0 and checkpoint.json()["signature"]
@@ -131,15 +139,15 @@ def test_key_creation_states_the_scope(api: Any) -> None:
     problem(post("/v1/api-keys", json={"name": "c", "role": "clerk", "global": True}, headers=api.admin), 422,
             "operator_required")
     problem(post("/v1/api-keys", json={"name": "r", "role": "reviewer"}, headers=api.admin), 422, "scope_required")
-    problem(post("/v1/api-keys", json={"name": "r", "role": "auditor", "operator_id": "a", "global": True},
+    problem(post("/v1/api-keys", json={"name": "r", "role": "auditor", "operator_id": "opa", "global": True},
                  headers=api.admin), 422, "scope_required")
     problem(post("/v1/api-keys", json={"name": "c", "role": "clerk", "operator_id": "nope"}, headers=api.admin),
             404, "operator_not_found")
-    r = post("/v1/api-keys", json={"name": "till 3", "role": "clerk", "operator_id": "a", "store": "Main St 3"},
+    r = post("/v1/api-keys", json={"name": "till 3", "role": "clerk", "operator_id": "opa", "store": "Main St 3"},
              headers=api.admin)
-    assert r.status_code == 201 and r.json()["operator_id"] == "a" and r.json()["store"] == "Main St 3"
+    assert r.status_code == 201 and r.json()["operator_id"] == "opa" and r.json()["store"] == "Main St 3"
     me = api.client.get("/v1/me", headers={"Authorization": f"Bearer {r.json()['token']}"}).json()
-    assert me["operator_id"] == "a" and me["store"] == "Main St 3" and me["global"] is False
+    assert me["operator_id"] == "opa" and me["store"] == "Main St 3" and me["global"] is False
     entry = api.client.get("/v1/audit", params={"after": 0, "limit": 1000}, headers=api.key("auditor")).json()
     created = [e for e in entry if e["action"] == "apikey.created" and e["target"] == r.json()["id"]]
-    assert created and created[0]["details"]["store"] == "Main St 3" and created[0]["details"]["operator"] == "a"
+    assert created and created[0]["details"]["store"] == "Main St 3" and created[0]["details"]["operator"] == "opa"
