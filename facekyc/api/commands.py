@@ -74,9 +74,11 @@ def _sessions() -> sessionmaker[Session]:
     engine = open_database(settings)
     keyring = keyring_from_settings(settings)
     sessions = make_sessionmaker(engine, info=audit.bind_keys({}, keyring))
-    if keyring.path is not None:
-        with sessions() as session:
-            audit.record_legacy_cutoff(session, keyring)
+    with sessions() as session:
+        unpinned = audit.record_legacy_cutoff(session, keyring)
+    if unpinned is not None:
+        err_console.print(f"[yellow]warning[/yellow] {unpinned} unkeyed audit entries from before migration 0002: "
+                          f"set FACEKYC_AUDIT_LEGACY_UNTIL={unpinned}")
     return sessions
 
 

@@ -72,6 +72,7 @@ class LocalKeyring:
         self._path = path
         self._stamp = file_stamp(path) if path is not None else None
         self._lock = threading.RLock()
+        self._legacy_override: int | None = None
 
     # --- construction -------------------------------------------------------------------------
 
@@ -189,7 +190,12 @@ class LocalKeyring:
     def audit_legacy_until(self) -> int | None:
         """Last sequence number of the unkeyed (pre-0002) chain, recorded outside the database."""
         self.refresh()
-        return self._state.audit_legacy_until
+        recorded = self._state.audit_legacy_until
+        return recorded if recorded is not None else self._legacy_override
+
+    def assume_audit_legacy_until(self, seq: int) -> None:
+        """FACEKYC_AUDIT_LEGACY_UNTIL: the cutoff for a ring that cannot record one (env key, read-only file)."""
+        self._legacy_override = seq
 
     def record_audit_legacy_until(self, seq: int) -> None:
         """Pin, once, where unkeyed entries end; later calls keep the first value."""
@@ -280,10 +286,11 @@ def keyring_from_settings(settings: Settings) -> LocalKeyring:
     (created on first use)."""
     if settings.master_key:
         ring = LocalKeyring.from_base64(settings.master_key)
-        if settings.audit_legacy_until is not None:
-            ring._state = replace(ring._state, audit_legacy_until=settings.audit_legacy_until)
-        return ring
-    return LocalKeyring.load_or_create(settings.keyring_file or settings.data_dir / KEYRING_FILE_NAME)
+    else:
+        ring = LocalKeyring.load_or_create(settings.keyring_file or settings.data_dir / KEYRING_FILE_NAME)
+    if settings.audit_legacy_until is not None:
+        ring.assume_audit_legacy_until(settings.audit_legacy_until)
+    return ring
 
 
 def _new_key_id() -> str:

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from facekyc.crypto.signing import CheckpointSigner, signature_valid
-from facekyc.errors import KeyNotFound
+from facekyc.errors import KeyNotFound, KeyringError
 from facekyc.storage.models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -221,10 +221,19 @@ def bind_keys(info: dict[str, Any], keys: ChainKeys) -> dict[str, Any]:
     return {**info, CHAIN_KEYS: keys}
 
 
-def record_legacy_cutoff(session: Session, keyring: Any) -> None:
-    """On first start with a key ring that has no cutoff: pin where the unkeyed entries end (keyring only)."""
+def record_legacy_cutoff(session: Session, keyring: Any) -> int | None:
+    """On the first start after migration 0002, pin in the key file where the unkeyed entries end.
+
+    Nothing to pin (no unkeyed entry: the default cutoff 0 holds) or already pinned: no write. Returns
+    the cutoff the key file could not take (read-only), for the caller to report."""
     if keyring.audit_legacy_until is not None:
-        return
+        return None
     last_legacy = session.execute(select(AuditEntry.seq).where(AuditEntry.key_id.is_(None))
                                   .order_by(AuditEntry.seq.desc()).limit(1)).scalar_one_or_none()
-    keyring.record_audit_legacy_until(int(last_legacy or 0))
+    if not last_legacy:
+        return None
+    try:
+        keyring.record_audit_legacy_until(int(last_legacy))
+    except (OSError, KeyringError):
+        return int(last_legacy)
+    return None

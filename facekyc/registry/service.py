@@ -112,10 +112,11 @@ class Registry:
 
     def pin_legacy_audit(self) -> None:
         """Record in the key file (once) where the unkeyed pre-0002 audit entries end."""
-        if self.keyring.path is None:
-            return
         with self.sessions() as session:
-            audit.record_legacy_cutoff(session, self.keyring)
+            unpinned = audit.record_legacy_cutoff(session, self.keyring)
+        if unpinned is not None:
+            log.warning("the audit chain has %d unkeyed entries from before migration 0002 and the key ring cannot "
+                        "record that; set FACEKYC_AUDIT_LEGACY_UNTIL=%d or audit verify will fail", unpinned, unpinned)
 
     def ensure_admin_key(self) -> str | None:
         """On first start (no key at all) create an admin key and return its token (shown once)."""

@@ -80,3 +80,24 @@ def test_upgrade_from_0001_with_data(empty_db: Engine, tmp_path: Path) -> None:
         assert not report.ok and report.first_bad_seq == 4, report
         head = session.get(AuditHead, 1)
         assert head is not None and head.seq == 4
+
+
+def test_ring_that_cannot_record_the_cutoff_takes_it_from_settings(empty_db: Engine) -> None:
+    import base64
+    import secrets
+
+    from facekyc.config import Settings
+    from facekyc.crypto import keyring_from_settings
+
+    migrate.upgrade(empty_db, "0001")
+    _old_rows(empty_db)
+    migrate.upgrade(empty_db)
+    master = base64.b64encode(secrets.token_bytes(32)).decode()
+    bare = keyring_from_settings(Settings(master_key=master))
+    with make_sessionmaker(empty_db, info=audit.bind_keys({}, bare))() as session:
+        assert audit.record_legacy_cutoff(session, bare) == 3  # an env ring cannot write: reported, not raised
+        report = audit.verify(session)
+        assert not report.ok and report.first_bad_seq == 1 and "unkeyed" in (report.problem or "")
+    told = keyring_from_settings(Settings(master_key=master, audit_legacy_until=3))
+    with make_sessionmaker(empty_db, info=audit.bind_keys({}, told))() as session:
+        assert audit.verify(session).ok
