@@ -59,6 +59,11 @@ async function signIn(event) {
 function signedIn(me) {
   $("#who").hidden = false;
   $("#who-name").textContent = `${me.name} (clerk)`;
+  // a clerk key belongs to one operator: the kiosk acts for it and nothing else
+  if (me.operator_id) {
+    $("#operator").value = me.operator_id;
+    $("#operator").readOnly = true;
+  }
   showScreen("home");
 }
 
