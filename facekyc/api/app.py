@@ -19,8 +19,8 @@ from fastapi_offline import FastAPIOffline
 
 from facekyc import __version__
 from facekyc.api import problems
-from facekyc.api.middleware import BodyLimit, CompleteOnError, FaceWorkGate, describe_busy
 from facekyc.api.auth import RateLimiter
+from facekyc.api.middleware import BodyLimit, CompleteOnError, FaceWorkGate, describe_busy
 from facekyc.api.routes import (
     admin,
     audit,
