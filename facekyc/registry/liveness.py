@@ -53,11 +53,15 @@ def decode_burst(images: Sequence[bytes], timestamps_json: str | None, *, max_pi
             or not all(isinstance(t, int | float) and not isinstance(t, bool) for t in stamps)):
         raise InputError("timestamps must be a JSON list with one number per frame", code="invalid_timestamps",
                          field="timestamps")
-    frames = [CapturedFrame(bgr=decode_image(data, max_pixels=max_pixels).bgr, t_ms=float(t))
-              for data, t in zip(images, stamps, strict=True)]
-    if len({f.bgr.shape for f in frames}) > 1:  # frames of one camera stream share one size; tracking needs it
-        raise InputError("every frame of a burst must have the same size", code="inconsistent_frame_sizes",
-                         field="frames")
+    return one_frame_size([CapturedFrame(bgr=decode_image(data, max_pixels=max_pixels).bgr, t_ms=float(t))
+                           for data, t in zip(images, stamps, strict=True)], "frames")
+
+
+def one_frame_size(frames: list[CapturedFrame], field: str) -> list[CapturedFrame]:
+    """The frames, or 422 inconsistent_frame_sizes: one camera stream has one size, and tracking needs it."""
+    if len({f.bgr.shape for f in frames}) > 1:
+        raise InputError("every frame of a capture must have the same size", code="inconsistent_frame_sizes",
+                         field=field)
     return frames
 
 
@@ -87,4 +91,4 @@ def decode_video(data: bytes, content_type: str) -> list[CapturedFrame]:
         raise
     except Exception as exc:  # a hostile or broken file must not become a 500
         raise InputError("the video could not be decoded", code="video_unreadable", field="video") from exc
-    return frames
+    return one_frame_size(frames, "video")  # a stream may change resolution midway

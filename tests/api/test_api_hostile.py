@@ -302,9 +302,19 @@ def test_busy_is_documented_on_every_gated_operation_and_the_gate_names_real_rou
 
 # ---- the hostile-input suite ----------------------------------------------------------------------
 
+def nested_json_bodies(server: Any) -> list[httpx.Response]:
+    """Deeply nested and oversized JSON to every JSON operation a clerk can call."""
+    bodies = ["[" * 10_000 + "]" * 10_000, '{"a":' * 10_000 + "1" + "}" * 10_000,
+              '{"doc_type": "cn_ric", "document": "' + "9" * 100_000 + '"}']
+    with httpx.Client(base_url=server.base_url, headers=server.clerk, timeout=60) as client:
+        return [client.post(path, content=body, headers={"Content-Type": "application/json"}) for body in bodies
+                for path in ("/v1/numbers-query", "/v1/closures", "/v1/sim-replacements")]
+
+
 def test_hostile_corpus_at_every_upload_endpoint_gives_no_5xx_and_a_live_server(
         server: Any, face_jpeg: bytes, capsys: pytest.CaptureFixture[str]) -> None:
-    corpus = odd_images() + broken_files(face_jpeg, LIMIT)
+    face = cv2.imdecode(np.frombuffer(face_jpeg, np.uint8), cv2.IMREAD_COLOR)
+    corpus = [*odd_images(), *broken_files(face_jpeg, LIMIT), Upload("two_faces", encode_jpeg(np.hstack([face, face])))]
     webm = Upload("junk.webm", b"\x1a\x45\xdf\xa3" + bytes(2000), "video/webm")
     mp4 = Upload("junk.mp4", bytes(4) + b"ftypisom" + np.random.default_rng(3).bytes(3000), "video/mp4")
     jobs: list[tuple[str, Upload, dict[str, str] | None]] = [
@@ -321,6 +331,7 @@ def test_hostile_corpus_at_every_upload_endpoint_gives_no_5xx_and_a_live_server(
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda job: send(server, job[0], job[1], face_jpeg, text=job[2]), jobs))
     elapsed = time.monotonic() - t0
+    answers += nested_json_bodies(server)
     by_status = collections.Counter(r.status_code for r in answers)
     by_code = collections.Counter(assert_problem(r, 200, 201) for r in answers)
     assert not [s for s in by_status if s >= 500], by_status
