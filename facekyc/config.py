@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     rate_limit_per_minute: int = Field(120, ge=1)
+    face_work_slots: int = Field(4, ge=1, description="Face/liveness requests served at once; one more is "
+                                 "answered 503 busy (bounds memory and CPU under load).")
+    busy_retry_after_s: int = Field(2, ge=1, description="Retry-After (seconds) sent with 503 busy.")
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file under data_dir."""

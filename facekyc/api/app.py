@@ -20,6 +20,7 @@ from fastapi_offline import FastAPIOffline
 from facekyc import __version__
 from facekyc.api import problems
 from facekyc.api.auth import RateLimiter
+from facekyc.api.middleware import BodyLimit, CompleteOnError, FaceWorkGate, describe_busy
 from facekyc.api.routes import (
     admin,
     audit,
@@ -87,18 +88,16 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     for module in (health, capture, registrations, reviews, lines, verifications, document_photos, admin, audit):
         app.include_router(module.router)
     mount_web(app)  # the kiosk and review pages (/kiosk, /review, /static)
-    body_limit = settings.max_upload_bytes + FORM_OVERHEAD
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    # innermost first: a complete 500, the streamed body limit, then the face-work gate (all measured below)
+    app.add_middleware(CompleteOnError)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_bytes + FORM_OVERHEAD)
+    app.add_middleware(FaceWorkGate, slots=settings.face_work_slots, retry_after_s=settings.busy_retry_after_s)
 
     @app.middleware("http")
-    async def guard_and_measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         t0 = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > body_limit):
-            response: Response = problems.problem_response(
-                413, "upload_too_large", f"request body larger than {body_limit} bytes", instance=request.url.path)
-        else:
-            response = await call_next(request)
+        response = await call_next(request)
         route = request.scope.get("route")
         template = getattr(route, "path", "unmatched")
         registry.metrics.request(request.method, template, response.status_code, time.perf_counter() - t0)
@@ -122,6 +121,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 for status, response in op.get("responses", {}).items():
                     if status[0] in "45":
                         response["content"] = {problems.MEDIA_TYPE: {"schema": problem_ref}}
+        describe_busy(spec)
         schemas = spec.get("components", {}).get("schemas", {})
         schemas.setdefault("Problem", problems.Problem.model_json_schema(ref_template="#/components/schemas/{model}"))
         for unused in ("HTTPValidationError", "ValidationError"):

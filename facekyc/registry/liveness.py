@@ -22,6 +22,7 @@ LivenessChecker = Callable[["FaceEngine", list[CapturedFrame], list[Challenge], 
 VIDEO_TYPES = frozenset({"video/webm", "video/mp4"})
 IMAGE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/pjpeg"})
 MAX_FRAMES = 120
+MAX_TIMESTAMPS_CHARS = 16 * 1024  # 120 numbers in JSON; also the form field's max_length
 
 
 def default_checker(settings: Settings) -> LivenessChecker:
@@ -45,19 +46,37 @@ def decode_burst(images: Sequence[bytes], timestamps_json: str | None, *, max_pi
         raise InputError("no frames uploaded", code="no_frames", field="frames")
     if len(images) > MAX_FRAMES:
         raise InputError(f"at most {MAX_FRAMES} frames", code="too_many_frames", field="frames")
-    try:
-        stamps = json.loads(timestamps_json) if timestamps_json else None
-    except json.JSONDecodeError:
-        raise InputError("timestamps must be a JSON list of numbers", code="invalid_timestamps",
-                         field="timestamps") from None
+    stamps = _parse_timestamps(timestamps_json)
     if stamps is None:
         raise InputError("timestamps are required with a frame burst", code="invalid_timestamps", field="timestamps")
     if (not isinstance(stamps, list) or len(stamps) != len(images)
             or not all(isinstance(t, int | float) and not isinstance(t, bool) for t in stamps)):
         raise InputError("timestamps must be a JSON list with one number per frame", code="invalid_timestamps",
                          field="timestamps")
-    return [CapturedFrame(bgr=decode_image(data, max_pixels=max_pixels).bgr, t_ms=float(t))
-            for data, t in zip(images, stamps, strict=True)]
+    return one_frame_size([CapturedFrame(bgr=decode_image(data, max_pixels=max_pixels).bgr, t_ms=float(t))
+                           for data, t in zip(images, stamps, strict=True)], "frames")
+
+
+def one_frame_size(frames: list[CapturedFrame], field: str) -> list[CapturedFrame]:
+    """The frames, or 422 inconsistent_frame_sizes: one camera stream has one size, and tracking needs it."""
+    if len({f.bgr.shape for f in frames}) > 1:
+        raise InputError("every frame of a capture must have the same size", code="inconsistent_frame_sizes",
+                         field=field)
+    return frames
+
+
+def _parse_timestamps(text: str | None) -> object:
+    """JSON of one flat list (depth 1, bounded length): nested input never reaches the recursive parser."""
+    if not text:
+        return None
+    if len(text) > MAX_TIMESTAMPS_CHARS or text.count("[") > 1 or "{" in text:
+        raise InputError("timestamps must be a flat JSON list of numbers", code="invalid_timestamps",
+                         field="timestamps")
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise InputError("timestamps must be a JSON list of numbers", code="invalid_timestamps",
+                         field="timestamps") from None
 
 
 def decode_video(data: bytes, content_type: str) -> list[CapturedFrame]:
@@ -72,4 +91,4 @@ def decode_video(data: bytes, content_type: str) -> list[CapturedFrame]:
         raise
     except Exception as exc:  # a hostile or broken file must not become a 500
         raise InputError("the video could not be decoded", code="video_unreadable", field="video") from exc
-    return frames
+    return one_frame_size(frames, "video")  # a stream may change resolution midway

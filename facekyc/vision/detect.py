@@ -15,7 +15,8 @@ import numpy as np
 
 from facekyc.vision import models
 
-DETECT_MAX_SIDE = 640
+DETECT_MAX_SIDE = 640  # every detector works on a copy whose longer side is at most this (the pixel budget)
+DLIB_UPSAMPLE_MAX_SIDE = 400  # dlib upsamples 2x (to find faces of 40 px) only copies this small or smaller
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ class Face:
 
 
 class YuNetDetector:
-    """OpenCV FaceDetectorYN; large images are detected on a downscaled copy and mapped back."""
+    """OpenCV FaceDetectorYN; large images are detected on a downscaled copy and mapped back.
+    setInputSize + detect mutate the network, so they run under one lock."""
 
     name = "yunet"
 
@@ -59,10 +61,7 @@ class YuNetDetector:
 
     def detect(self, bgr: np.ndarray) -> list[Face]:
         """All faces, best first."""
-        h, w = bgr.shape[:2]
-        scale = min(1.0, DETECT_MAX_SIDE / max(h, w))
-        small = bgr if scale == 1.0 else cv2.resize(bgr, (round(w * scale), round(h * scale)),
-                                                     interpolation=cv2.INTER_AREA)
+        small, scale = work_copy(bgr)
         with self._lock:
             self._net.setInputSize((small.shape[1], small.shape[0]))
             _, rows = self._net.detect(small)
@@ -72,6 +71,16 @@ class YuNetDetector:
         return sorted(faces, key=lambda f: f.score, reverse=True)
 
 
+def work_copy(bgr: np.ndarray, max_side: int = DETECT_MAX_SIDE) -> tuple[np.ndarray, float]:
+    """The image shrunk so its longer side is at most `max_side` (never enlarged), and the scale used:
+    detection costs the same on a 6000x6000 upload as on a 640x640 one."""
+    h, w = bgr.shape[:2]
+    scale = min(1.0, max_side / max(h, w, 1))
+    if scale == 1.0:
+        return bgr, 1.0
+    return cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA), scale
+
+
 def _face_from_row(row: np.ndarray, inv: float) -> Face:
     x, y, bw, bh = (float(v) * inv for v in row[:4])
     marks = np.asarray(row[4:14], np.float64).reshape(5, 2) * inv
@@ -79,7 +88,10 @@ def _face_from_row(row: np.ndarray, inv: float) -> Face:
 
 
 class DlibDetector:
-    """dlib HOG detector + 5-point predictor; mouth corners estimated from eyes and nose."""
+    """dlib HOG detector + 5-point predictor; mouth corners estimated from eyes and nose.
+
+    dlib's object detector keeps scratch buffers in the object, so concurrent calls corrupt the heap
+    (issue 9: two faceless uploads at once killed the server): every native call holds one lock."""
 
     name = "dlib"
 
@@ -89,17 +101,21 @@ class DlibDetector:
         self._detector: Any = dlib.get_frontal_face_detector()
         self._shapes: Any = dlib.shape_predictor(str(models.dlib_five_point_path()))
         self._dlib = dlib
+        self._lock = threading.Lock()
 
     def detect(self, bgr: np.ndarray) -> list[Face]:
-        """All faces found by HOG at 1x and 2x upsampling, best first."""
-        rgb = np.ascontiguousarray(bgr[:, :, ::-1])
-        rects, scores, _ = self._detector.run(rgb, 1, -0.2)
+        """All faces found by HOG on the work copy (upsampled 2x only when that copy is small), best first."""
+        small, scale = work_copy(bgr)
+        rgb = np.ascontiguousarray(small[:, :, ::-1])
+        upsample = 1 if max(rgb.shape[:2]) <= DLIB_UPSAMPLE_MAX_SIDE else 0
+        inv = 1.0 / scale
         faces = []
-        for rect, score in zip(rects, scores, strict=True):
-            parts = self._shapes(rgb, rect).parts()
-            pts = np.array([(p.x, p.y) for p in parts], np.float64)
-            faces.append(Face(box=(float(rect.left()), float(rect.top()), float(rect.width()),
-                                   float(rect.height())),
+        with self._lock:
+            rects, scores, _ = self._detector.run(rgb, upsample, -0.2)
+            shapes = [self._shapes(rgb, rect).parts() for rect in rects]
+        for rect, score, parts in zip(rects, scores, shapes, strict=True):
+            pts = np.array([(p.x, p.y) for p in parts], np.float64) * inv
+            faces.append(Face(box=(rect.left() * inv, rect.top() * inv, rect.width() * inv, rect.height() * inv),
                               landmarks=five_from_dlib(pts), score=float(1.0 / (1.0 + np.exp(-score))),
                               detector="dlib"))
         return sorted(faces, key=lambda f: f.score, reverse=True)

@@ -2,7 +2,8 @@
 
 Handles JPEG, PNG, WebP and JPEG 2000 (chip portraits), applies EXIF orientation and converts
 grayscale, palette, RGBA, CMYK and 16-bit images. A pixel limit is checked from the header before
-any pixel is decoded, so a decompression bomb costs nothing.
+any pixel is decoded, so a decompression bomb costs nothing; so is a side limit (MAX_SIDE), so no image
+reaches a step that cannot handle its width (cv2.warpAffine refuses sides beyond 32767).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from facekyc.errors import ImageTooLarge, ImageUnreadable
 
 ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP", "JPEG2000", "MPO"})
 DEFAULT_MAX_PIXELS = 40_000_000
+MAX_SIDE = 16_384  # OpenCV's warps stop at 32767 px (SHRT_MAX); nothing a camera or scanner sends is this wide
 MIN_SIDE = 32
 
 
@@ -36,7 +38,7 @@ class DecodedImage:
         return int(self.bgr.shape[1]), int(self.bgr.shape[0])
 
 
-def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
+def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_side: int = MAX_SIDE) -> DecodedImage:
     """Decode image bytes; raises ImageUnreadable or ImageTooLarge, never anything else."""
     if not data:
         raise ImageUnreadable("the image is empty")
@@ -50,6 +52,8 @@ def decode_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Decode
             width, height = img.size
             if width * height > max_pixels:
                 raise ImageTooLarge(f"image has {width}x{height} pixels; the limit is {max_pixels} pixels")
+            if max(width, height) > max_side:
+                raise ImageTooLarge(f"image is {width}x{height} pixels; at most {max_side} px per side")
             if min(width, height) < MIN_SIDE:
                 raise ImageUnreadable(f"image is only {width}x{height} pixels; at least {MIN_SIDE} px per side")
             img.load()

@@ -13,7 +13,7 @@ from facekyc.api.routing import MediaTypeRoute
 from facekyc.api.schemas import CaptureSessionCreated, CaptureSessionView, LivenessView
 from facekyc.api.uploads import read_upload
 from facekyc.errors import InputError
-from facekyc.registry.liveness import IMAGE_TYPES, VIDEO_TYPES, decode_burst, decode_video
+from facekyc.registry.liveness import IMAGE_TYPES, MAX_TIMESTAMPS_CHARS, VIDEO_TYPES, decode_burst, decode_video
 from facekyc.registry.service import Registry
 from facekyc.storage.models import CaptureSession, as_utc
 
@@ -53,7 +53,8 @@ def create_capture_session(registry: RegistryDep, caller: Clerk) -> CaptureSessi
 def upload_frames(capture_id: str, registry: RegistryDep, caller: Clerk,
                   nonce: Annotated[str, Form(min_length=8, max_length=200)],
                   frames: Annotated[list[UploadFile] | None, File(description="JPEG frames in order")] = None,
-                  timestamps: Annotated[str | None, Form(description="JSON list of ms, one per frame")] = None,
+                  timestamps: Annotated[str | None, Form(description="JSON list of ms, one per frame",
+                                                         max_length=MAX_TIMESTAMPS_CHARS)] = None,
                   video: Annotated[UploadFile | None, File(description="One video/webm or video/mp4")] = None,
                   ) -> CaptureSessionView:
     registry.captures.check_upload_allowed(capture_id, nonce, caller.scope)  # 403/404/409/410 before reading anything

@@ -38,7 +38,8 @@ class DlibResNetRecogniser:
         rgb = np.ascontiguousarray(bgr[:, :, ::-1])
         x, y, w, h = face.box
         rect = self._dlib.rectangle(round(x), round(y), round(x + w), round(y + h))
-        shape = self._shapes(rgb, rect)
+        with self._lock:  # dlib objects are not documented as safe to share between threads
+            shape = self._shapes(rgb, rect)
         return np.asarray(self._dlib.get_face_chip(rgb, shape, CHIP_SIZE, CHIP_PADDING))
 
     def embed(self, bgr: np.ndarray, face: Face) -> np.ndarray:
