@@ -13,6 +13,7 @@ from facekyc.config import Settings
 from facekyc.errors import FaceKycError
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from sqlalchemy.orm import Session, sessionmaker
 
 console = Console()
@@ -30,25 +31,65 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 def serve(host: Annotated[str | None, typer.Option(help="Bind address (default FACEKYC_HOST).")] = None,
-          port: Annotated[int | None, typer.Option(help="Port (default FACEKYC_PORT).")] = None) -> None:
+          port: Annotated[int | None, typer.Option(help="Port (default FACEKYC_PORT).")] = None,
+          workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (uvicorn workers); each "
+                                               "loads the models and catches up with the shared database.")] = 1,
+          ) -> None:
     """Run the API. With no configuration: SQLite and a key file under FACEKYC_DATA_DIR (./facekyc-data)."""
     import uvicorn
 
-    from facekyc.api.app import create_app
     from facekyc.api.logs import configure
     from facekyc.registry.service import ConfigurationError
 
     configure()
     settings = Settings()
+    bind = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    if workers > 1:
+        try:
+            token = _prepare_shared(settings)
+        except (ConfigurationError, FaceKycError, ValueError) as exc:
+            raise _fail(exc) from exc
+        _show_first_token(token)
+        uvicorn.run("facekyc.api.commands:worker_app", factory=True, workers=workers, **bind)  # type: ignore[arg-type]
+        return
+    from facekyc.api.app import create_app
+
     try:
         app = create_app(settings)
     except (ConfigurationError, FaceKycError, ValueError) as exc:
         raise _fail(exc) from exc
-    token = app.state.registry.ensure_admin_key()
+    _show_first_token(app.state.registry.ensure_admin_key())
+    uvicorn.run(app, **bind)  # type: ignore[arg-type]
+
+
+def _show_first_token(token: str | None) -> None:
     if token is not None:
         console.print("[bold]First start: an admin API key was created. It is shown only this once:[/bold]")
         console.print(f"  {token}")
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def _prepare_shared(settings: Settings) -> str | None:
+    """Before the workers fork: migrate once, create the key file once, make the first admin key."""
+    from facekyc.crypto import keyring_from_settings
+    from facekyc.registry.service import check_settings, ensure_admin_key, open_database
+    from facekyc.storage.db import make_sessionmaker
+
+    check_settings(settings)
+    keyring_from_settings(settings)
+    engine = open_database(settings)
+    try:
+        return ensure_admin_key(make_sessionmaker(engine))
+    finally:
+        engine.dispose()
+
+
+def worker_app() -> FastAPI:
+    """The app one uvicorn worker serves (`serve --workers N`): its own Registry, settings from FACEKYC_*."""
+    from facekyc.api.app import create_app
+    from facekyc.api.logs import configure
+
+    configure()
+    return create_app(Settings())
 
 
 @db_app.command("upgrade")

@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from facekyc.errors import DecryptionFailed, KeyNotFound
 from facekyc.storage import enrolment_log
+from facekyc.storage.db import transaction
 from facekyc.storage.models import Subscriber
 
 if TYPE_CHECKING:
@@ -30,6 +32,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("facekyc.index")
 BATCH = 5_000
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    """What `facekyc index sync` found before rebuilding: templates enrolled vs. held by the index."""
+
+    enrolled: int
+    held_before: int
+    missing: int
+    extra: int
+    cursor: int
+
+    @property
+    def drift(self) -> int:
+        return self.missing + self.extra
 
 
 class IndexFeed:
@@ -59,8 +76,17 @@ class IndexFeed:
                 return
             last = rows[-1].id
 
+    @property
+    def name(self) -> str:
+        """The shared index's name in `index_applied` (its collection)."""
+        return str(getattr(self.r.index, "collection", "local"))
+
     def rebuild(self) -> int:
-        """Load every enrolled template (the rows are the truth), then catch up with what came meanwhile."""
+        """At start. In process: load every enrolled template (the rows are the truth), then catch up.
+        Shared (external) index: it outlives us, so only catch up (a first start fills it)."""
+        if self.r.index.shared:
+            self.catch_up()
+            return len(self.r.index)
         t0 = time.perf_counter()
         with self._lock, self.r.sessions() as session:
             start = enrolment_log.head(session)
@@ -72,11 +98,31 @@ class IndexFeed:
                                               "seconds": round(time.perf_counter() - t0, 3)})
         return len(items)
 
+    def sync(self) -> SyncReport:
+        """Rebuild the index from the database (the truth) under the sequence lock; say what had drifted."""
+        with self._lock, transaction(self.r.sessions) as session:
+            enrolment_log.claim(session)  # no enrolment or erasure commits meanwhile
+            truth = dict(self.templates(session))
+            held = self.r.index.ids()
+            self.r.index.rebuild(truth.items())
+            self.cursor = enrolment_log.head(session)
+            if self.r.index.shared:
+                enrolment_log.set_applied(session, self.name, self.cursor)
+        return SyncReport(enrolled=len(truth), held_before=len(held), missing=len(set(truth) - held),
+                          extra=len(held - set(truth)), cursor=self.cursor)
+
     def catch_up(self, session: Session | None = None) -> int:
         """Apply every event committed since the cursor (any process's); returns the cursor reached.
 
         Inside a transaction pass its session: on SQLite a second connection would wait for its writer."""
+        inside = session is not None and session.get_bind().dialect.name == "sqlite"
         with self._lock:
+            if self.r.index.shared:
+                if inside:
+                    assert session is not None
+                    return self._catch_up_shared(session)
+                with transaction(self.r.sessions) as own:  # PostgreSQL: a short lock, not the caller's
+                    return self._catch_up_shared(own)
             if session is not None:
                 return self._catch_up(session)
             with self.r.sessions() as own:
@@ -86,6 +132,20 @@ class IndexFeed:
         while events := enrolment_log.after(session, self.cursor, limit=BATCH):
             self._apply(session, {e.subscriber_id for e in events})
             self.cursor = events[-1].seq
+        return self.cursor
+
+    def _catch_up_shared(self, session: Session) -> int:
+        """Each event is applied to the shared index once, by whichever process holds its applied row."""
+        applied = enrolment_log.applied(session, self.name)
+        if applied is None:  # first start against this collection: fill it from the rows
+            enrolment_log.claim(session)
+            applied = enrolment_log.applied(session, self.name)
+            if applied is None:
+                self.r.index.rebuild(self.templates(session))
+                applied = enrolment_log.head(session)
+        self.cursor = applied
+        self._catch_up(session)
+        enrolment_log.set_applied(session, self.name, self.cursor)
         return self.cursor
 
     def _apply(self, session: Session, touched: set[int]) -> None:

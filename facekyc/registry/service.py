@@ -105,13 +105,18 @@ class Registry:
 
     def ensure_admin_key(self) -> str | None:
         """On first start (no key at all) create an admin key and return its token (shown once)."""
-        with transaction(self.sessions) as session:
-            if session.execute(select(ApiKey.id).limit(1)).first() is not None:
-                return None
-            key, token = apikeys.create_key(session, "initial admin", "admin")
-            audit.append(session, actor="system", action="apikey.created", target=key.id,
-                         details={"role": "admin", "initial": True})
-        return token
+        return ensure_admin_key(self.sessions)
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def ensure_admin_key(sessions: sessionmaker[Session]) -> str | None:
+    """With no API key at all, create an admin key and return its token (shown once)."""
+    with transaction(sessions) as session:
+        if session.execute(select(ApiKey.id).limit(1)).first() is not None:
+            return None
+        key, token = apikeys.create_key(session, "initial admin", "admin")
+        audit.append(session, actor="system", action="apikey.created", target=key.id,
+                     details={"role": "admin", "initial": True})
+    return token

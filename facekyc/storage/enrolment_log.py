@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from facekyc.storage.models import IndexEvent, IndexSequence
+from facekyc.storage.models import IndexApplied, IndexEvent, IndexSequence
 
 EventKind = Literal["add", "remove"]
 
@@ -63,3 +63,18 @@ def transform_version(session: Session) -> int:
 
 def set_transform_version(session: Session, version: int) -> None:
     session.execute(update(IndexSequence).where(IndexSequence.id == 1).values(transform_version=version))
+
+
+def applied(session: Session, name: str) -> int | None:
+    """How far the shared index `name` has applied the log, locking its row until the transaction ends."""
+    seq = session.execute(select(IndexApplied.seq).where(IndexApplied.name == name).with_for_update()).scalar()
+    return None if seq is None else int(seq)
+
+
+def set_applied(session: Session, name: str, seq: int) -> None:
+    row = session.get(IndexApplied, name)
+    if row is None:
+        session.add(IndexApplied(name=name, seq=seq))
+    else:
+        row.seq = seq
+    session.flush()

@@ -231,3 +231,11 @@ class IndexEvent(Base):
     subscriber_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IndexApplied(Base):
+    """How far a shared (external) face index has applied the event log; its row lock serialises appliers."""
+
+    __tablename__ = "index_applied"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)

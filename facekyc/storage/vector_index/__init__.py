@@ -9,6 +9,7 @@ under the keyed rotation given as `transform`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,10 +19,11 @@ from facekyc.storage.vector_index.base import Hit, VectorIndex
 from facekyc.storage.vector_index.flat import FlatIPIndex
 
 BACKENDS = ("flat", "compact", "milvus")
+Transform = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]
 
 
 def open_index(backend: str, *, milvus_uri: str | None = None, collection: str = "facekyc_faces",
-               transform: npt.NDArray[np.float32] | None = None, **options: Any) -> VectorIndex:
+               transform: Transform | None = None, **options: Any) -> VectorIndex:
     """The one place a backend is chosen by name."""
     if backend == "flat":
         return FlatIPIndex()

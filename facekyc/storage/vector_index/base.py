@@ -19,7 +19,12 @@ class Hit:
 
 
 class VectorIndex(Protocol):
-    """What registration needs from a face index; backends live one per module (flat, compact, milvus)."""
+    """What registration needs from a face index; backends live one per module (flat, compact, milvus).
+
+    `shared` is True when every server process talks to the same index (an external engine): events are
+    then applied once, under a database lock, and the index outlives restarts."""
+
+    shared: bool
 
     def add(self, subscriber_id: int, template: npt.NDArray[np.float32]) -> None:
         """Insert or replace the template of one subscriber."""

@@ -17,6 +17,8 @@ class FlatIPIndex:
 
     The dimension may be left open and is then taken from the first template."""
 
+    shared = False
+
     def __init__(self, dim: int | None = None) -> None:
         self.dim = dim
         self._lock = threading.Lock()

@@ -1,4 +1,5 @@
-"""Face-index events in one monotonic sequence, so every server process catches up from the database.
+"""Face-index events in one monotonic sequence, so every server process catches up from the database;
+how far each shared (external) index has applied them.
 
 Revision ID: 0003
 Revises: 0001
@@ -34,8 +35,15 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_index_events")),
     )
+    op.create_table(
+        "index_applied",
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_index_applied")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("index_applied")
     op.drop_table("index_events")
     op.drop_table("index_sequence")
