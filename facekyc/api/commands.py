@@ -50,6 +50,7 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (default F
         except (ConfigurationError, FaceKycError, ValueError) as exc:
             raise _fail(exc) from exc
         _show_first_token(token)
+        _share_milvus_lite(settings)
         uvicorn.run("facekyc.api.commands:worker_app", factory=True, workers=workers, **bind)  # type: ignore[arg-type]
         return
     from facekyc.api.app import create_app
@@ -81,6 +82,18 @@ def _prepare_shared(settings: Settings) -> str | None:
         return ensure_admin_key(make_sessionmaker(engine))
     finally:
         engine.dispose()
+
+
+def _share_milvus_lite(settings: Settings) -> None:
+    """Workers cannot share a Milvus Lite file: this process serves it and they get its loopback URL."""
+    import os
+
+    if settings.vector_backend == "milvus" and settings.milvus_uri:
+        from facekyc.storage.vector_index.milvus import host_lite, is_lite_file
+
+        if is_lite_file(settings.milvus_uri):
+            os.environ["FACEKYC_MILVUS_URI"] = host_lite(settings.milvus_uri)
+            console.print(f"Milvus Lite {settings.milvus_uri} is served to the workers by this process")
 
 
 def worker_app() -> FastAPI:

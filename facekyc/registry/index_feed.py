@@ -136,6 +136,11 @@ class IndexFeed:
 
     def _catch_up_shared(self, session: Session) -> int:
         """Each event is applied to the shared index once, by whichever process holds its applied row."""
+        version = enrolment_log.transform_version(session)
+        if getattr(self.r.index, "transform_version", version) != version:  # `keys rotate-transform` ran
+            from facekyc.registry.service import build_index
+
+            self.r.index = build_index(self.r.settings, self.r.keyring, self.r.sessions, version)
         applied = enrolment_log.applied(session, self.name)
         if applied is None:  # first start against this collection: fill it from the rows
             enrolment_log.claim(session)

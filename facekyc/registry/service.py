@@ -55,14 +55,16 @@ def open_database(settings: Settings, *, schema: str | None = None, upgrade: boo
     return engine
 
 
-def build_index(settings: Settings, keyring: LocalKeyring, sessions: sessionmaker[Session]) -> VectorIndex:
+def build_index(settings: Settings, keyring: LocalKeyring, sessions: sessionmaker[Session],
+                version: int | None = None) -> VectorIndex:
     """The configured backend; an external one gets the keyed rotation of the version the database names."""
     if settings.vector_backend != "milvus":
         return open_index(settings.vector_backend)
     from facekyc.crypto.transform import KeyedRotation
 
-    with sessions() as session:
-        version = enrolment_log.transform_version(session)
+    if version is None:
+        with sessions() as session:
+            version = enrolment_log.transform_version(session)
     return open_index("milvus", milvus_uri=settings.milvus_uri, collection=f"{settings.milvus_collection}_v{version}",
                       transform=KeyedRotation(keyring.index_key(), version))
 

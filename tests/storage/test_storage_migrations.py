@@ -15,7 +15,8 @@ def test_upgrade_creates_the_model_schema_and_is_idempotent(empty_db: Engine) ->
     assert migrate.current_revision(empty_db) is None
     migrate.upgrade(empty_db)
     migrate.upgrade(empty_db)
-    assert migrate.current_revision(empty_db) == ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(migrate.alembic_config()).get_current_head()
+    assert migrate.current_revision(empty_db) == head
     assert set(Base.metadata.tables) <= set(inspect(empty_db).get_table_names())
     with empty_db.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)

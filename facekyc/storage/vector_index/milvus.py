@@ -40,6 +40,12 @@ class MilvusIndex:
             self.dim = next(int(f["params"]["dim"]) for f in fields if f["name"] == "v")
             self.client.load_collection(collection)
 
+    @property
+    def transform_version(self) -> int | None:
+        """The version of the keyed transform these vectors are under (None if the transform has none)."""
+        version = getattr(self.transform, "version", None)
+        return None if version is None else int(version)
+
     def _create(self, dim: int) -> None:
         from pymilvus import DataType, MilvusClient
 
@@ -121,3 +127,21 @@ class MilvusIndex:
         if self.client.has_collection(self.collection):
             self.client.drop_collection(self.collection)
         self.dim = None
+
+
+def is_lite_file(uri: str) -> bool:
+    """A local path means Milvus Lite; a URL (http, https, tcp, unix) a Milvus server."""
+    return "://" not in uri and not uri.startswith("unix:")
+
+
+def host_lite(path: str) -> str:
+    """Serve a Milvus Lite file from this process over loopback gRPC and return its URL.
+
+    A Milvus Lite file is locked by the one process that opens it, so `serve --workers N` opens it in
+    the supervising process and hands the workers this URL instead of the path."""
+    from milvus_lite.server_manager import server_manager_instance
+
+    uri = server_manager_instance.start_and_get_uri(path)
+    if uri is None:
+        raise RuntimeError(f"Milvus Lite could not open {path} (is another process holding it?)")
+    return str(uri)
