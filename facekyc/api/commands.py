@@ -25,6 +25,9 @@ apikeys_app = typer.Typer(help="API keys and roles.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retained images (only when FACEKYC_RETAIN_IMAGES_DAYS > 0).", no_args_is_help=True)
 
 
+WORKER_START_S = 180
+
+
 def _fail(exc: Exception) -> typer.Exit:
     err_console.print(f"[red]error[/red] {exc}")
     return typer.Exit(2)
@@ -43,7 +46,7 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (default F
 
     configure()
     settings = Settings()
-    bind = {"host": host or settings.host, "port": port or settings.port, "log_level": "info"}
+    bind_host, bind_port = host or settings.host, port or settings.port
     if workers > 1:
         try:
             token = _prepare_shared(settings)
@@ -51,7 +54,9 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (default F
             raise _fail(exc) from exc
         _show_first_token(token)
         _share_milvus_lite(settings)
-        uvicorn.run("facekyc.api.commands:worker_app", factory=True, workers=workers, **bind)  # type: ignore[arg-type]
+        # a worker loading the face models can miss uvicorn's 5 s health ping on a busy machine: allow more
+        uvicorn.run("facekyc.api.commands:worker_app", factory=True, workers=workers, host=bind_host,
+                    port=bind_port, log_level="info", timeout_worker_healthcheck=WORKER_START_S)
         return
     from facekyc.api.app import create_app
 
@@ -60,7 +65,7 @@ def serve(host: Annotated[str | None, typer.Option(help="Bind address (default F
     except (ConfigurationError, FaceKycError, ValueError) as exc:
         raise _fail(exc) from exc
     _show_first_token(app.state.registry.ensure_admin_key())
-    uvicorn.run(app, **bind)  # type: ignore[arg-type]
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
 
 
 def _show_first_token(token: str | None) -> None:
