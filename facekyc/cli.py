@@ -25,6 +25,11 @@ from facekyc.cli_liveness import register as _register_liveness_commands  # noqa
 
 _register_liveness_commands(app, eval_app)
 
+from facekyc.api.commands import keys_app as _keys_app  # noqa: E402
+from facekyc.cli_index import register as _register_index_commands  # noqa: E402  (index sync, keys rotate-transform)
+
+_register_index_commands(app, _keys_app)
+
 FmrOption = Annotated[float, typer.Option("--fmr", help="Operating point as a false match rate (1e-2..1e-5).",
                                           min=1e-5, max=1e-2)]
 

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     retain_images_days: int = Field(0, ge=0, description="0: no raw face image is ever stored.")
     dedup_fmr_target: float = Field(1e-4, ge=1e-6, le=1e-2)
 
+    # --- dedup index ---
+    vector_backend: str = Field("flat", pattern="^(flat|compact|milvus)$", description="Face index: flat (exact, "
+                                "in process), compact (float16 scan + exact re-rank, in process) or milvus.")
+    milvus_uri: str | None = Field(None, description="Milvus: a local file path (Milvus Lite, embedded) or "
+                                   "http(s)://host:19530 (Milvus Standalone/Distributed).")
+    milvus_collection: str = Field("facekyc_faces", pattern="^[A-Za-z_][A-Za-z0-9_]{0,200}$")
+
     # --- liveness ---
     capture_session_ttl_s: int = Field(120, ge=10, le=900)
     capture_step_ms: int = Field(3000, ge=1500, le=5000, description="How long the kiosk prompts each "

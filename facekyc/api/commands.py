@@ -14,6 +14,7 @@ from facekyc.config import Settings
 from facekyc.errors import FaceKycError
 
 if TYPE_CHECKING:
+    from fastapi import FastAPI
     from sqlalchemy.orm import Session, sessionmaker
 
 console = Console()
@@ -25,31 +26,90 @@ apikeys_app = typer.Typer(help="API keys and roles.", no_args_is_help=True)
 retention_app = typer.Typer(help="Retained images (only when FACEKYC_RETAIN_IMAGES_DAYS > 0).", no_args_is_help=True)
 
 
+WORKER_START_S = 180
+
+
 def _fail(exc: Exception | str) -> typer.Exit:
     err_console.print(f"[red]error[/red] {exc}")
     return typer.Exit(2)
 
 
 def serve(host: Annotated[str | None, typer.Option(help="Bind address (default FACEKYC_HOST).")] = None,
-          port: Annotated[int | None, typer.Option(help="Port (default FACEKYC_PORT).")] = None) -> None:
+          port: Annotated[int | None, typer.Option(help="Port (default FACEKYC_PORT).")] = None,
+          workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (uvicorn workers); each "
+                                               "loads the models and catches up with the shared database.")] = 1,
+          ) -> None:
     """Run the API. With no configuration: SQLite and a key file under FACEKYC_DATA_DIR (./facekyc-data)."""
     import uvicorn
 
-    from facekyc.api.app import create_app
     from facekyc.api.logs import configure
     from facekyc.registry.service import ConfigurationError
 
     configure()
     settings = Settings()
+    bind_host, bind_port = host or settings.host, port or settings.port
+    if workers > 1:
+        try:
+            token = _prepare_shared(settings)
+        except (ConfigurationError, FaceKycError, ValueError) as exc:
+            raise _fail(exc) from exc
+        _show_first_token(token)
+        _share_milvus_lite(settings)
+        # a worker loading the face models can miss uvicorn's 5 s health ping on a busy machine: allow more
+        uvicorn.run("facekyc.api.commands:worker_app", factory=True, workers=workers, host=bind_host,
+                    port=bind_port, log_level="info", timeout_worker_healthcheck=WORKER_START_S)
+        return
+    from facekyc.api.app import create_app
+
     try:
         app = create_app(settings)
     except (ConfigurationError, FaceKycError, ValueError) as exc:
         raise _fail(exc) from exc
-    token = app.state.registry.ensure_admin_key()
+    _show_first_token(app.state.registry.ensure_admin_key())
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info")
+
+
+def _show_first_token(token: str | None) -> None:
     if token is not None:
         console.print("[bold]First start: an admin API key was created. It is shown only this once:[/bold]")
         console.print(f"  {token}")
-    uvicorn.run(app, host=host or settings.host, port=port or settings.port, log_level="info")
+
+
+def _prepare_shared(settings: Settings) -> str | None:
+    """Before the workers fork: migrate once, create the key file once, make the first admin key."""
+    from facekyc.crypto import keyring_from_settings
+    from facekyc.registry import audit
+    from facekyc.registry.service import check_settings, ensure_admin_key, open_database
+    from facekyc.storage.db import make_sessionmaker
+
+    check_settings(settings)
+    keyring = keyring_from_settings(settings)
+    engine = open_database(settings)
+    try:
+        return ensure_admin_key(make_sessionmaker(engine, info=audit.bind_keys({}, keyring)))
+    finally:
+        engine.dispose()
+
+
+def _share_milvus_lite(settings: Settings) -> None:
+    """Workers cannot share a Milvus Lite file: this process serves it and they get its loopback URL."""
+    import os
+
+    if settings.vector_backend == "milvus" and settings.milvus_uri:
+        from facekyc.storage.vector_index.milvus import host_lite, is_lite_file
+
+        if is_lite_file(settings.milvus_uri):
+            os.environ["FACEKYC_MILVUS_URI"] = host_lite(settings.milvus_uri)
+            console.print(f"Milvus Lite {settings.milvus_uri} is served to the workers by this process")
+
+
+def worker_app() -> FastAPI:
+    """The app one uvicorn worker serves (`serve --workers N`): its own Registry, settings from FACEKYC_*."""
+    from facekyc.api.app import create_app
+    from facekyc.api.logs import configure
+
+    configure()
+    return create_app(Settings())
 
 
 @db_app.command("upgrade")

@@ -17,6 +17,7 @@ from facekyc.documents import IdentityDocument
 from facekyc.registry import audit
 from facekyc.registry.errors import Conflict, NotFound
 from facekyc.registry.registration import iccid_in_use, lock_identity
+from facekyc.storage import enrolment_log
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import PhoneNumber, Subscriber, Subscription, utcnow
 
@@ -115,6 +116,7 @@ class LineService:
                         Subscription.subscriber_id == subscriber.id, Subscription.status == "active")).first()
                     if left is None:
                         erase(subscriber)
+                        enrolment_log.append(session, subscriber.id, "remove")  # every process drops it
                         check.erased, erased_id = True, subscriber.id
                 audit.append(session, actor=actor, action="line.closed" if line else "line.close_refused",
                              target=subscriber.ref if subscriber else None,

@@ -24,6 +24,7 @@ from facekyc.registry.errors import Conflict, NotFound
 from facekyc.registry.numbers import assign_number
 from facekyc.registry.policy import Decision, RuleHit, number_limit, outcome
 from facekyc.registry.scope import Scope
+from facekyc.storage import enrolment_log
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import Operator, Registration, Subscriber, Subscription, utcnow
 from facekyc.vision.engine import FaceAnalysis
@@ -186,11 +187,14 @@ class RegistrationService:
         scorer, hits = self.r.scorer, []
         dedup_threshold = scorer.threshold(self.r.settings.dedup_fmr_target)
         t0 = time.perf_counter()
-        found = self.r.index.search(live_template, DEDUP_CANDIDATES)
+        cursor = self.r.feed.catch_up(session)  # every process's enrolments, not only ours
+        found = {h.subscriber_id: h.inner_product for h in self.r.index.search(live_template, DEDUP_CANDIDATES)}
         self.r.metrics.dedup.observe(time.perf_counter() - t0)
+        found.update(self.r.feed.serialise(session, cursor, live_template))  # committed since the search
         own_id = subscriber.id if subscriber is not None else None
-        dups = [(h.subscriber_id, scorer.template_score(h.inner_product)) for h in found
-                if h.subscriber_id != own_id and scorer.template_score(h.inner_product) >= dedup_threshold]
+        dups = [(sid, scorer.template_score(ip)) for sid, ip in found.items()
+                if sid != own_id and scorer.template_score(ip) >= dedup_threshold]
+        dups.sort(key=lambda d: -d[1])
         scores["dedup_threshold"] = round(dedup_threshold, 4)
         scores["dedup_fmr_target"] = self.r.settings.dedup_fmr_target
         if dups:
@@ -227,6 +231,7 @@ class RegistrationService:
         subscriber.template_ciphertext = self.r.vault.seal_template(key, template.astype(np.float32), owner)
         subscriber.template_version = "+".join(self.r.scorer.model_names)
         session.flush()
+        enrolment_log.append(session, subscriber.id, "add")
         return subscriber, (subscriber.id, template)
 
     def open_template(self, subscriber: Subscriber) -> np.ndarray:

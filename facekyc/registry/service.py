@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from facekyc.config import Settings
 from facekyc.crypto import LocalKeyring, keyring_from_settings
-from facekyc.errors import DecryptionFailed, KeyNotFound
 from facekyc.registry import apikeys, audit
 from facekyc.registry.capture import CaptureService, parse_fixed_challenge
 from facekyc.registry.files import keyring_warnings, private_dir, private_sqlite_files
+from facekyc.registry.index_feed import IndexFeed
 from facekyc.registry.lines import LineService
 from facekyc.registry.liveness import LivenessChecker, default_checker
 from facekyc.registry.metrics import Metrics
 from facekyc.registry.registration import RegistrationService
 from facekyc.registry.review import ReviewService
 from facekyc.registry.vault import Vault
-from facekyc.storage import migrate
+from facekyc.storage import enrolment_log, migrate
 from facekyc.storage.db import make_engine, make_sessionmaker, transaction
-from facekyc.storage.models import ApiKey, Subscriber
-from facekyc.storage.vector_index import FlatIPIndex, VectorIndex
+from facekyc.storage.models import ApiKey
+from facekyc.storage.vector_index import VectorIndex, open_index
 
 if TYPE_CHECKING:
     from facekyc.vision.engine import FaceEngine
@@ -57,6 +57,20 @@ def open_database(settings: Settings, *, schema: str | None = None, upgrade: boo
     return engine
 
 
+def build_index(settings: Settings, keyring: LocalKeyring, sessions: sessionmaker[Session],
+                version: int | None = None) -> VectorIndex:
+    """The configured backend; an external one gets the keyed rotation of the version the database names."""
+    if settings.vector_backend != "milvus":
+        return open_index(settings.vector_backend)
+    from facekyc.crypto.transform import KeyedRotation
+
+    if version is None:
+        with sessions() as session:
+            version = enrolment_log.transform_version(session)
+    return open_index("milvus", milvus_uri=settings.milvus_uri, collection=f"{settings.milvus_collection}_v{version}",
+                      transform=KeyedRotation(keyring.index_key(), version))
+
+
 class Registry:
     """Everything a request handler needs; thread-safe (the engine, index and pool are)."""
 
@@ -71,7 +85,8 @@ class Registry:
         self.keyring = keyring
         self.sessions = make_sessionmaker(db, info=audit.bind_keys({}, keyring))
         self.vault = Vault(keyring)
-        self.index: VectorIndex = index if index is not None else FlatIPIndex()
+        self.index: VectorIndex = index if index is not None else build_index(settings, keyring, self.sessions)
+        self.feed = IndexFeed(self)
         self.metrics = metrics or Metrics()
         self.liveness: LivenessChecker = liveness or default_checker(settings)
         self.captures = CaptureService(self)
@@ -93,22 +108,8 @@ class Registry:
         return registry
 
     def rebuild_index(self) -> int:
-        """Decrypt every enrolled template into the in-memory index (the rows are the truth)."""
-        t0 = time.perf_counter()
-        items = []
-        with self.sessions() as session:
-            rows = session.execute(select(Subscriber).where(Subscriber.template_ciphertext.is_not(None),
-                                                            Subscriber.wrapped_key.is_not(None))).scalars()
-            for row in rows:
-                try:
-                    items.append((row.id, self.registrations.open_template(row)))
-                except (DecryptionFailed, KeyNotFound):
-                    log.error("template of a subscriber cannot be decrypted; left out of the index",
-                              extra={"subscriber": row.ref})
-        self.index.rebuild(items)
-        log.info("face index rebuilt", extra={"templates": len(items),
-                                              "seconds": round(time.perf_counter() - t0, 3)})
-        return len(items)
+        """Decrypt every enrolled template into the index (the rows are the truth) and set the cursor."""
+        return self.feed.rebuild()
 
     def pin_legacy_audit(self) -> None:
         """Record in the key file (once) where the unkeyed pre-0002 audit entries end."""
@@ -120,13 +121,18 @@ class Registry:
 
     def ensure_admin_key(self) -> str | None:
         """On first start (no key at all) create an admin key and return its token (shown once)."""
-        with transaction(self.sessions) as session:
-            if session.execute(select(ApiKey.id).limit(1)).first() is not None:
-                return None
-            key, token = apikeys.create_key(session, "initial admin", "admin")
-            audit.append(session, actor="system", action="apikey.created", target=key.id,
-                         details={"role": "admin", "initial": True, "global": True})
-        return token
+        return ensure_admin_key(self.sessions)
 
     def close(self) -> None:
         self.db.dispose()
+
+
+def ensure_admin_key(sessions: sessionmaker[Session]) -> str | None:
+    """With no API key at all, create an admin key and return its token (shown once)."""
+    with transaction(sessions) as session:
+        if session.execute(select(ApiKey.id).limit(1)).first() is not None:
+            return None
+        key, token = apikeys.create_key(session, "initial admin", "admin")
+        audit.append(session, actor="system", action="apikey.created", target=key.id,
+                     details={"role": "admin", "initial": True, "global": True})
+    return token

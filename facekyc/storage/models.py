@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -220,3 +221,30 @@ class RetainedImage(Base):
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     purge_after: Mapped[datetime] = mapped_column(index=True)
+
+
+class IndexSequence(Base):
+    """The single row counting face-index events; updating it serialises dedup decisions (see enrolment_log)."""
+
+    __tablename__ = "index_sequence"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_seq: Mapped[int] = mapped_column(BigInteger)
+    transform_version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class IndexEvent(Base):
+    """One change of the face index (a template added or a subscriber removed), in commit order."""
+
+    __tablename__ = "index_events"
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    subscriber_id: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IndexApplied(Base):
+    """How far a shared (external) face index has applied the event log; its row lock serialises appliers."""
+
+    __tablename__ = "index_applied"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)

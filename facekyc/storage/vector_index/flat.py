@@ -1,57 +1,23 @@
-"""The 1:N face index behind a small interface; the default is exact inner-product search (faiss).
-
-The database rows stay the source of truth: the index is rebuilt from decrypted templates at start
-and updated after each commit, so losing it loses nothing.
-"""
+"""The embedded default backend: exact inner-product search in process memory (faiss, float32)."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol
 
 import faiss
 import numpy as np
 import numpy.typing as npt
 
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result: the subscriber row id and the raw inner product with its template."""
-
-    subscriber_id: int
-    inner_product: float
-
-
-class VectorIndex(Protocol):
-    """What registration needs from a face index (other backends can come later)."""
-
-    def add(self, subscriber_id: int, template: npt.NDArray[np.float32]) -> None:
-        """Insert or replace the template of one subscriber."""
-        ...
-
-    def remove(self, subscriber_id: int) -> None:
-        """Forget a subscriber (no-op if absent)."""
-        ...
-
-    def search(self, template: npt.NDArray[np.float32], k: int) -> list[Hit]:
-        """The k templates with the highest inner product, best first."""
-        ...
-
-    def rebuild(self, items: Iterable[tuple[int, npt.NDArray[np.float32]]]) -> None:
-        """Replace the whole content."""
-        ...
-
-    def __len__(self) -> int: ...
-
-    def __contains__(self, subscriber_id: object) -> bool: ...
+from facekyc.storage.vector_index.base import Hit
 
 
 class FlatIPIndex:
     """Exact search: faiss IndexIDMap2(IndexFlatIP), guarded by a lock (faiss writes are not thread-safe).
 
     The dimension may be left open and is then taken from the first template."""
+
+    shared = False
 
     def __init__(self, dim: int | None = None) -> None:
         self.dim = dim
@@ -114,3 +80,7 @@ class FlatIPIndex:
 
     def __contains__(self, subscriber_id: object) -> bool:
         return subscriber_id in self._ids
+
+    def ids(self) -> set[int]:
+        with self._lock:
+            return set(self._ids)
