@@ -222,6 +222,7 @@ class AuditEntryView(BaseModel):
     seq: int
     at: str
     actor: str
+    actor_name: str | None = Field(None, description="The API key's name when the actor is a key (not hashed)")
     action: str
     target: str | None
     details: dict[str, Any]

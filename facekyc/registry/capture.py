@@ -177,7 +177,8 @@ class CaptureService:
                 from facekyc.vision.evidence_crop import face_crop_jpeg
 
                 crop = face_crop_jpeg(frames[result.best_frame_index].bgr, result.best.face)
-                row.face_crop_ciphertext = self.r.vault.seal(key, crop, owner, "face_crop")
+                if crop is not None:
+                    row.face_crop_ciphertext = self.r.vault.seal(key, crop, owner, "face_crop")
             if result.best_frame_index is not None and self.r.settings.retain_images_days > 0:
                 from facekyc.registry.retention import retain_image
                 from facekyc.vision.image import encode_jpeg

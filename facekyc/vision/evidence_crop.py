@@ -21,6 +21,12 @@ def _template() -> np.ndarray:
     return placed
 
 
-def face_crop_jpeg(bgr: np.ndarray, face: Face, quality: int = 85) -> bytes:
-    """The face region of `bgr`, eyes level, at a fixed size: enough for a person to compare faces."""
-    return encode_jpeg(warp_to_template(bgr, face.landmarks, _template(), CROP_SIZE), quality=quality)
+def face_crop_jpeg(bgr: np.ndarray, face: Face, quality: int = 85) -> bytes | None:
+    """The face region of `bgr`, eyes level, at a fixed size: enough for a person to compare faces.
+
+    None when the landmarks cannot place a face (degenerate points): evidence is never worth a failure."""
+    try:
+        aligned = warp_to_template(bgr, face.landmarks, _template(), CROP_SIZE)
+    except ValueError:
+        return None
+    return encode_jpeg(aligned, quality=quality)

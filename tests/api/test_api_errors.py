@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 from facekyc.api import create_app
 from facekyc.config import Settings
 from facekyc.registry.service import ConfigurationError
+from facekyc.storage.migrate import head_revision
 from facekyc.storage.models import AuditEntry, CaptureSession, Registration, Subscriber, utcnow
 from facekyc.vision.image import encode_jpeg
 
@@ -237,6 +238,6 @@ def test_fixed_challenge_needs_test_mode(deploy: Callable[..., Any], engine: Any
 def test_health_ready_metrics(api: Any) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
     ready = api.client.get("/readyz").json()
-    assert ready["status"] == "ready" and ready["schema_revision"] == "0001"
+    assert ready["status"] == "ready" and ready["schema_revision"] == head_revision()
     metrics = api.client.get("/metrics")
     assert metrics.status_code == 200 and "facekyc_http_request_duration_seconds" in metrics.text
