@@ -197,7 +197,18 @@ def test_reviewer_approves_the_duplicate_case_and_auditor_sees_the_chain(server:
     explained = page.inner_text("#case-explained")
     assert "Document photo vs live face" in explained and "comparisons" in explained and "about 1 in" in explained
     assert "about 1 in" in page.inner_text("#case-dups")
-    screenshot(page, "review-02-case", full_page=True)
+    screenshot(page, "review-02-case")  # the top of the case, faces first (the README's picture)
+    screenshot(page, "review-02-case-full", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # the faces still side by side on a phone
+    tops = page.eval_on_selector_all("#case-images figure",
+                                     "fs => fs.map(f => Math.round(f.getBoundingClientRect().top))")
+    assert tops[0] == tops[1], tops
+    wide = page.evaluate("""() => [...document.querySelectorAll('main *')].filter(e => e.offsetParent !== null
+        && e.getBoundingClientRect().right > window.innerWidth + 0.5).map(e => e.tagName + '#' + e.id + '.'
+        + e.className).slice(0, 8)""")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, wide
+    screenshot(page, "review-02-case-phone", full_page=True)
+    page.set_viewport_size({"width": 1024, "height": 768})
 
     # the comment is mandatory
     page.check("#verdict-approve")

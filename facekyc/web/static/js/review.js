@@ -153,7 +153,7 @@ function explainedItems(explained) {
   return explained.map((e) => h("li", { dataset: { name: e.name } },
     h("strong", {}, explainedLabel(e.name)), " ",
     h("span", { class: `badge ${e.margin >= 0 ? "ok" : "bad"}` }, `${e.margin >= 0 ? "+" : "−"}${formatScore(Math.abs(e.margin))} vs threshold`),
-    h("span", { class: "tip" }, `Score ${formatScore(e.score)} (threshold ${formatScore(e.threshold)}). Two different people score this high ${e.fmr_words} comparisons.`)));
+    h("span", { class: "tip" }, `Score ${formatScore(e.score)} (threshold ${formatScore(e.threshold)}): ${e.fmr_words} comparisons of two different people score this high.`)));
 }
 
 // ---- evidence (face crops of an open case; gone with the decision) ----------------------------------
@@ -350,6 +350,11 @@ function detailList(details) {
     h("dd", {}, v !== null && typeof v === "object" ? JSON.stringify(v) : String(v))]));
 }
 
+/** "review.evidence_viewed" may wrap after its dots and underscores, never inside a word. */
+function breakable(text) {
+  return text.split(/(?<=[._])/).flatMap((part, i) => (i ? [h("wbr"), part] : [part]));
+}
+
 function actorCell(e) {
   if (!e.actor_name) return h("td", { class: "mono", dataset: { label: "Actor" } }, e.actor);
   return h("td", { dataset: { label: "Actor" } }, h("div", {}, h("span", {}, e.actor_name), h("span", { class: "small muted mono block" }, e.actor)));
@@ -371,7 +376,7 @@ async function openAudit() {
     const entries = await api(`/v1/audit?after=${after}&limit=${RECENT}`);
     $("#audit-body").replaceChildren(...entries.reverse().map((e) => h("tr", {},
       h("td", { class: "num", dataset: { label: "#" } }, String(e.seq)), h("td", { dataset: { label: "Time" } }, formatTime(e.at)),
-      actorCell(e), h("td", { dataset: { label: "Action" } }, e.action),
+      actorCell(e), h("td", { dataset: { label: "Action" } }, h("span", {}, breakable(e.action))),
       h("td", { class: "mono", dataset: { label: "Target" } }, e.target || "—"),
       h("td", { class: "small", dataset: { label: "Details" } }, detailList(e.details)))));
   } catch (err) {
