@@ -46,6 +46,7 @@ def compare(
 ) -> None:
     """Compare two face images 1:1 at a stated false match rate."""
     from facekyc.vision.engine import FaceEngine
+    from facekyc.vision.fmr_words import explain_score
 
     try:
         engine = FaceEngine()
@@ -64,13 +65,16 @@ def compare(
     except FaceKycError as exc:
         print_error(exc, as_json)
         raise typer.Exit(2) from exc
+    words = explain_score(result.score, result.threshold, result.estimated_fmr)
     if as_json:
-        console.print_json(json.dumps(result.to_dict()))
+        console.print_json(json.dumps({**result.to_dict(), "margin": words.margin, "fmr_words": words.fmr_words}))
         return
     colour = "green" if result.decision == "match" else "red"
-    console.print(f"[bold {colour}]{result.decision}[/]  score {result.score:.3f} "
-                  f"(threshold {result.threshold:.3f} at FMR {result.fmr_target:g}; "
-                  f"estimated FMR at this score {result.estimated_fmr:.1e})")
+    side = "above" if words.margin >= 0 else "below"
+    console.print(f"[bold {colour}]{result.decision}[/]  score {result.score:.3f}, {abs(words.margin):.3f} {side} "
+                  f"the threshold {result.threshold:.3f} (set for a false match rate of {result.fmr_target:g})")
+    console.print(f"estimated false match rate at this score {result.estimated_fmr:.1e}: {words.fmr_words} "
+                  "comparisons of two different people score this high")
     table = Table("quality", str(image_a.name), str(image_b.name))
     qa, qb = analyses[0].quality, analyses[1].quality
     for ca, cb in zip(qa.components, qb.components, strict=True):

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     max_numbers_per_identity: int = Field(5, ge=1)
     retain_images_days: int = Field(0, ge=0, description="0: no raw face image is ever stored.")
     dedup_fmr_target: float = Field(1e-4, ge=1e-6, le=1e-2)
+    review_evidence_max_days: int = Field(30, ge=0, le=365, description="A case sent to review keeps its "
+                                          "document and live face crops (encrypted) until decided, at most this "
+                                          "many days; 0: keep none.")
+    keep_enrolment_crop: bool = Field(False, description="Keep each enrolled subscriber's aligned face crop, "
+                                      "encrypted under its data key, so duplicate-face reviews can show it.")
 
     # --- dedup index ---
     vector_backend: str = Field("flat", pattern="^(flat|compact|milvus)$", description="Face index: flat (exact, "

@@ -28,6 +28,7 @@ from facekyc.api.routes import (
     document_photos,
     health,
     lines,
+    operators,
     registrations,
     reviews,
     verifications,
@@ -68,7 +69,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         worker = None
-        if settings.retain_images_days > 0:
+        if settings.retain_images_days > 0 or settings.review_evidence_max_days > 0:
             worker = threading.Thread(target=_retention_loop, args=(registry, stop), daemon=True,
                                       name="facekyc-retention")
             worker.start()
@@ -85,7 +86,8 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
     app.state.registry = registry
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     problems.install(app)
-    for module in (health, capture, registrations, reviews, lines, verifications, document_photos, admin, audit):
+    for module in (health, capture, registrations, reviews, lines, verifications, document_photos, admin, audit,
+                   operators):
         app.include_router(module.router)
     mount_web(app)  # the kiosk and review pages (/kiosk, /review, /static)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -23,7 +23,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Master keys: rotation without downtime.", no_args_is_help=True)
 audit_app = typer.Typer(help="The keyed, hash-chained audit log and its signed checkpoints.", no_args_is_help=True)
 apikeys_app = typer.Typer(help="API keys and roles.", no_args_is_help=True)
-retention_app = typer.Typer(help="Retained images (only when FACEKYC_RETAIN_IMAGES_DAYS > 0).", no_args_is_help=True)
+retention_app = typer.Typer(help="Retained images (FACEKYC_RETAIN_IMAGES_DAYS > 0) and review evidence of cases "
+                            "open too long (FACEKYC_REVIEW_EVIDENCE_MAX_DAYS).", no_args_is_help=True)
 
 
 WORKER_START_S = 180
@@ -261,7 +262,7 @@ def apikeys_assign(key_id: Annotated[str, typer.Argument(help="The key id (key_.
 
 @retention_app.command("purge")
 def retention_purge() -> None:
-    """Delete retained images whose retention period is over."""
+    """Delete retained images whose retention period is over, and the face crops of review cases open too long."""
     from facekyc.crypto import keyring_from_settings
     from facekyc.registry.retention import purge_due
 
@@ -274,7 +275,7 @@ def retention_purge() -> None:
             self.vault = Vault(keyring_from_settings(self.settings))
 
     count = purge_due(_Minimal())  # type: ignore[arg-type]
-    console.print(f"purged {count} retained image(s)")
+    console.print(f"purged the images of {count} row(s) (retained images, review cases, unused captures)")
 
 
 def register(app: typer.Typer) -> None:

@@ -68,6 +68,18 @@ class ReviewView(BaseModel):
     reviewed_at: datetime
 
 
+class ExplainedScoreView(BaseModel):
+    """A score in words: its margin to the threshold and how often two different people score as high."""
+
+    name: str = Field(description="document_vs_live, enrolled_vs_live or duplicate:<subscriber reference>")
+    score: float
+    threshold: float
+    margin: float = Field(description="score - threshold: positive means on the match side")
+    estimated_fmr: float = Field(description="Share of different-person comparisons scoring at least this high")
+    fmr_words: str = Field(description='The estimated FMR in words, e.g. "about 1 in 1.2 million"')
+    summary: str
+
+
 class RegistrationView(BaseModel):
     """The decision with every rule that fired, the scores and the FMR operating point."""
 
@@ -86,6 +98,7 @@ class RegistrationView(BaseModel):
     consent_at: datetime
     created_at: datetime
     review: ReviewView | None = None
+    explained: list[ExplainedScoreView] = Field(default_factory=list, description="The scores in words")
 
 
 class ReviewDecisionIn(BaseModel):
@@ -135,6 +148,9 @@ class VerificationView(BaseModel):
     threshold: float
     fmr_target: float
     estimated_fmr: float
+    margin: float = Field(description="score - threshold: positive means on the match side")
+    fmr_words: str = Field(description='The estimated FMR in words, e.g. "about 1 in 1.2 million"')
+    summary: str = Field(description="The score, margin and estimated FMR in one sentence")
     quality_document: dict[str, Any]
     quality_live: dict[str, Any]
 
@@ -215,6 +231,7 @@ class AuditEntryView(BaseModel):
     seq: int
     at: str
     actor: str
+    actor_name: str | None = Field(None, description="The API key's name when the actor is a key (not hashed)")
     action: str
     target: str | None
     details: dict[str, Any]
@@ -240,3 +257,28 @@ class AuditCheckpointView(BaseModel):
     at: str
     public_key: str = Field(description="Ed25519 public key (base64, raw 32 bytes)")
     signature: str = Field(description="Ed25519 signature over the canonical JSON of the other fields")
+
+
+class EvidenceMatchView(BaseModel):
+    subscriber: str = Field(description="Reference of the enrolled subscriber the duplicate rule named")
+    available: bool = Field(description="Whether a face crop of that subscriber is kept (keep_enrolment_crop)")
+    url: str | None
+
+
+class EvidenceView(BaseModel):
+    """The face crops an open case can show (each fetch is audited), and in words what it cannot show."""
+
+    registration_id: str
+    images: dict[str, str] = Field(description="document / live -> URL of the JPEG face crop")
+    matches: list[EvidenceMatchView]
+    purge_after: datetime | None = Field(description="When the crops are destroyed if the case is still open")
+    purged_at: datetime | None = Field(description="Set when the crops were destroyed because the case stayed open")
+    notes: list[str]
+
+
+class OperatorPublicView(BaseModel):
+    """What a clerk may know about an operator: that it exists, its name and country."""
+
+    id: str
+    name: str
+    country: str

@@ -1,7 +1,8 @@
 """Capture sessions: a random challenge and nonce, one upload, the liveness verdict, one use.
 
-Only the verdict and the sealed best-frame embeddings are kept; frames are never stored (unless
-image retention is on, and then only the best frame, encrypted, until its purge date).
+Only the verdict, the sealed best-frame embeddings and (for review evidence) the best frame's sealed
+face crop are kept, until the capture is used or its use window is over; frames are never stored
+(unless image retention is on, and then only the best frame, encrypted, until its purge date).
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class LiveCapture:
 
     session: CaptureSession
     embeddings: dict[str, np.ndarray] | None
+    face_crop: bytes | None = None  # the best frame's face (JPEG), kept only for review evidence
 
 
 class CaptureService:
@@ -175,12 +177,22 @@ class CaptureService:
             row.embeddings_ciphertext = self.r.vault.seal(key, pack_embeddings(result.best.embeddings), owner,
                                                           "embeddings")
             row.quality = finite(result.best.quality.to_dict())
+            if result.best_frame_index is not None and self._keeps_crops():
+                from facekyc.vision.evidence_crop import face_crop_jpeg
+
+                crop = face_crop_jpeg(frames[result.best_frame_index].bgr, result.best.face)
+                if crop is not None:
+                    row.face_crop_ciphertext = self.r.vault.seal(key, crop, owner, "face_crop")
             if result.best_frame_index is not None and self.r.settings.retain_images_days > 0:
                 from facekyc.registry.retention import retain_image
                 from facekyc.vision.image import encode_jpeg
 
                 retain_image(self.r, session, row.id, "live", encode_jpeg(frames[result.best_frame_index].bgr))
         return row
+
+    def _keeps_crops(self) -> bool:
+        """A face crop is needed only if a review case or an enrolment may keep it."""
+        return self.r.settings.review_evidence_max_days > 0 or self.r.settings.keep_enrolment_crop
 
     def consume(self, session: Session, capture_id: str, purpose: str, operator_id: str | None) -> LiveCapture:
         """Mark a checked capture used (inside the caller's transaction) and open its embeddings;
@@ -202,16 +214,18 @@ class CaptureService:
         result = session.execute(update(CaptureSession).where(CaptureSession.id == capture_id,
                                                               CaptureSession.consumed_at.is_(None))
                                  .values(consumed_at=utcnow(), consumed_for=purpose, wrapped_key=None,
-                                         embeddings_ciphertext=None)
+                                         embeddings_ciphertext=None, face_crop_ciphertext=None)
                                  .execution_options(synchronize_session=False))
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict("this capture session was already used", code="session_used", field="capture_session_id")
-        embeddings = None  # opened from the values read above; the row's copy is shredded by the update
+        embeddings = crop = None  # opened from the values read above; the row's copy is shredded by the update
         if row.live and row.wrapped_key is not None and row.embeddings_ciphertext is not None:
             owner = f"capture:{row.id}"
             key = self.r.vault.open_key(row.wrapped_key, owner)
             embeddings = unpack_embeddings(self.r.vault.open(key, row.embeddings_ciphertext, owner, "embeddings"))
-        return LiveCapture(row, embeddings)
+            if row.face_crop_ciphertext is not None:
+                crop = self.r.vault.open(key, row.face_crop_ciphertext, owner, "face_crop")
+        return LiveCapture(row, embeddings, crop)
 
 
 def expires_in(row: CaptureSession) -> datetime:

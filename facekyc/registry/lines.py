@@ -160,5 +160,6 @@ def erase(subscriber: Subscriber) -> None:
     """Crypto-shredding: without the wrapped data key no ciphertext of the row can ever be opened."""
     subscriber.wrapped_key = None
     subscriber.template_ciphertext = subscriber.document_ciphertext = subscriber.name_ciphertext = None
+    subscriber.face_crop_ciphertext = None
     subscriber.identity_index = None
     subscriber.status, subscriber.erased_at = "erased", utcnow()

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from facekyc.documents import IdentityDocument
-from facekyc.registry import audit
+from facekyc.registry import audit, evidence
 from facekyc.registry.errors import Conflict, NotFound
 from facekyc.registry.numbers import assign_number
 from facekyc.registry.policy import Decision, RuleHit, number_limit, outcome
@@ -27,7 +27,7 @@ from facekyc.registry.scope import Scope
 from facekyc.storage import enrolment_log
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import Operator, Registration, Subscriber, Subscription, utcnow
-from facekyc.vision.engine import FaceAnalysis
+from facekyc.vision.engine import FaceAnalysis, Scorer
 
 if TYPE_CHECKING:
     from facekyc.registry.service import Registry
@@ -49,6 +49,7 @@ class RegistrationRequest:
     consent_at: datetime
     name: str | None = None
     document_photo: bytes | None = None  # kept only when image retention is on
+    photo: bytes | None = None  # the uploaded document photo: cut to a face crop only if the case goes to review
 
 
 @dataclass
@@ -76,6 +77,11 @@ def active_count(session: Session, subscriber_id: int, operator_id: str) -> int:
 def iccid_in_use(session: Session, iccid: str) -> bool:
     return session.execute(select(Subscription.id).where(Subscription.iccid == iccid,
                                                          Subscription.status == "active")).first() is not None
+
+
+def estimated_fmr(scorer: Scorer, score: float) -> float:
+    """The calibrated share of different-person comparisons scoring at least `score`."""
+    return scorer.calibration.scores[scorer.score_name].estimated_fmr(score)
 
 
 class RegistrationService:
@@ -154,7 +160,7 @@ class RegistrationService:
                     decision = reg.decision = "rejected"
                 else:
                     subscriber, enrolled = self.enrol(session, subscriber, identity, req.document, req.name,
-                                                      live_template)
+                                                      live_template, capture.face_crop)
                     sub = Subscription(id="sub_" + secrets.token_hex(12), operator_id=operator.id,
                                        subscriber_id=subscriber.id, phone_number_id=number.id,
                                        msisdn=number.msisdn, iccid=req.iccid, registration_id=reg.id)
@@ -166,6 +172,9 @@ class RegistrationService:
                 self._seal_pending(reg, req, live_template)
                 if subscriber is not None:
                     reg.subscriber_id = subscriber.id
+                session.add(reg)
+                session.flush()
+                evidence.keep(self.r, session, reg.id, self._document_crop(req), capture.face_crop)
             reg.status = {"approved": "completed", "rejected": "rejected", "review": "pending_review"}[decision]
             reg.reasons = [h.code for h in hits]
             reg.rules = [h.to_dict() for h in hits]
@@ -201,13 +210,15 @@ class RegistrationService:
             refs = {sid: ref for sid, ref in session.execute(select(Subscriber.id, Subscriber.ref)
                                                              .where(Subscriber.id.in_([d[0] for d in dups])))}
             hits.append(RuleHit("duplicate_face", "review", {
-                "matches": [{"subscriber": refs.get(sid), "score": round(s, 4)} for sid, s in dups],
+                "matches": [{"subscriber": refs.get(sid), "score": round(s, 4),
+                             "estimated_fmr": estimated_fmr(scorer, s)} for sid, s in dups],
                 "threshold": round(dedup_threshold, 4)}))
         if subscriber is not None and subscriber.template_ciphertext is not None and subscriber.wrapped_key:
             enrolled = self.open_template(subscriber)
             score = scorer.template_score(float(np.dot(enrolled, live_template)))
             threshold = scorer.threshold(self.r.settings.fmr_target)
             scores["enrolled_vs_live"] = round(score, 4)
+            scores["enrolled_vs_live_estimated_fmr"] = estimated_fmr(scorer, score)
             if score < threshold:
                 hits.append(RuleHit("identity_face_mismatch", "review", {"score": round(score, 4),
                                                                           "threshold": round(threshold, 4)}))
@@ -215,7 +226,8 @@ class RegistrationService:
 
     # ---- enrolment ---------------------------------------------------------------------------
     def enrol(self, session: Session, subscriber: Subscriber | None, identity: str, doc: IdentityDocument,
-              name: str | None, template: np.ndarray) -> tuple[Subscriber, tuple[int, np.ndarray] | None]:
+              name: str | None, template: np.ndarray, face_crop: bytes | None = None
+              ) -> tuple[Subscriber, tuple[int, np.ndarray] | None]:
         """Create the subscriber (data key, sealed number/name/template) or reuse the existing one."""
         if subscriber is not None and subscriber.template_ciphertext is not None:
             return subscriber, None
@@ -230,6 +242,7 @@ class RegistrationService:
         subscriber.name_ciphertext = self.r.vault.seal(key, name.encode(), owner, "name") if name else None
         subscriber.template_ciphertext = self.r.vault.seal_template(key, template.astype(np.float32), owner)
         subscriber.template_version = "+".join(self.r.scorer.model_names)
+        evidence.seal_subscriber_crop(self.r, key, subscriber, face_crop)
         session.flush()
         enrolment_log.append(session, subscriber.id, "add")
         return subscriber, (subscriber.id, template)
@@ -240,6 +253,16 @@ class RegistrationService:
         return self.r.vault.open_template(key, subscriber.template_ciphertext, subscriber.ref)
 
     # ---- pending reviews ---------------------------------------------------------------------
+    def _document_crop(self, req: RegistrationRequest) -> bytes | None:
+        """The document photo's face, cut only for a case going to review (the photo itself is not kept)."""
+        if req.photo is None or self.r.settings.review_evidence_max_days <= 0:
+            return None
+        from facekyc.vision.evidence_crop import face_crop_jpeg
+        from facekyc.vision.image import decode_image
+
+        pixels = decode_image(req.photo, max_pixels=self.r.settings.max_image_pixels)
+        return face_crop_jpeg(pixels.bgr, req.document_face.face)
+
     def _seal_pending(self, reg: Registration, req: RegistrationRequest, template: np.ndarray) -> None:
         """Keep what completing the case needs, sealed under the registration's own data key."""
         owner = f"registration:{reg.id}"

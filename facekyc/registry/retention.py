@@ -1,5 +1,6 @@
 """Optional image retention (Settings.retain_images_days > 0): images sealed under their own data key,
-deleted by `purge_due` when their time is up (also run periodically inside `facekyc serve`)."""
+deleted by `purge_due` when their time is up (also run periodically inside `facekyc serve`), together
+with the review evidence of cases open past `review_evidence_max_days` (see `evidence`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 
-from facekyc.registry import audit
+from facekyc.registry import audit, evidence
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import RetainedImage, utcnow
 
@@ -40,17 +41,21 @@ def open_image(registry: Registry, row: RetainedImage) -> bytes:
 
 
 def purge_due(registry: Registry, now: datetime | None = None, actor: str = "system:retention") -> int:
-    """Delete every retained image whose purge date has passed; returns how many."""
+    """Delete every retained image whose purge date has passed, the face crops of review cases open
+    too long and of captures never used; returns how many rows lost images."""
     when = now or utcnow()
 
-    def tx() -> int:
+    def tx() -> dict[str, int]:
         with transaction(registry.sessions) as session:
-            count = int(session.execute(delete(RetainedImage).where(RetainedImage.purge_after <= when)
-                                        ).rowcount)  # type: ignore[attr-defined]
-            if count:
-                audit.append(session, actor=actor, action="retention.purged", details={"images": count})
-            return count
-    count = with_retry(tx)
-    if count:
-        log.info("retained images purged", extra={"count": count})
-    return count
+            images = int(session.execute(delete(RetainedImage).where(RetainedImage.purge_after <= when)
+                                         ).rowcount)  # type: ignore[attr-defined]
+            cases, captures = evidence.purge_stale(session, when)
+            counts = {"images": images, "review_cases": cases, "captures": captures}
+            if any(counts.values()):
+                audit.append(session, actor=actor, action="retention.purged", details=counts)
+            return counts
+    counts = with_retry(tx)
+    total = sum(counts.values())
+    if total:
+        log.info("retained images purged", extra=counts)
+    return total

@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from sqlalchemy import select
 
-from facekyc.registry import audit
+from facekyc.registry import audit, evidence
 from facekyc.registry.errors import Conflict, NotFound
 from facekyc.registry.numbers import assign_number
 from facekyc.registry.policy import number_limit
 from facekyc.registry.registration import active_count, iccid_in_use, lock_identity
 from facekyc.registry.scope import Scope
 from facekyc.storage.db import transaction, with_retry
-from facekyc.storage.models import Operator, Registration, Subscriber, Subscription, utcnow
+from facekyc.storage.models import Operator, Registration, ReviewEvidence, Subscriber, Subscription, utcnow
 
 if TYPE_CHECKING:
     from facekyc.registry.service import Registry
@@ -85,7 +85,9 @@ class ReviewService:
                 number = assign_number(session, operator.id)
                 if number is None:
                     raise Conflict("the operator's number pool is empty", code="no_number_available")
-                subscriber, enrolled = self.r.registrations.enrol(session, subscriber, identity, doc, name, template)
+                live_crop = evidence.open_live_crop(self.r, session.get(ReviewEvidence, reg.id))
+                subscriber, enrolled = self.r.registrations.enrol(session, subscriber, identity, doc, name, template,
+                                                                  live_crop)
                 sub = Subscription(id="sub_" + secrets.token_hex(12), operator_id=operator.id,
                                    subscriber_id=subscriber.id, phone_number_id=number.id, msisdn=number.msisdn,
                                    iccid=reg.iccid, registration_id=reg.id)
@@ -97,7 +99,9 @@ class ReviewService:
             reg.review_decision = "approved" if verdict == "approve" else "rejected"
             reg.review_comment, reg.reviewed_by, reg.reviewed_at = comment, actor, utcnow()
             reg.wrapped_key = reg.payload_ciphertext = None  # the case is closed: shred its payload
+            shredded = evidence.shred(session, reg.id)  # and its face crops
             session.flush()
             audit.append(session, actor=actor, action="review.decided", target=reg.id, details={
-                "verdict": reg.review_decision, "reasons": reg.reasons, "subscription": reg.subscription_id})
+                "verdict": reg.review_decision, "reasons": reg.reasons, "subscription": reg.subscription_id,
+                "evidence_shredded": shredded})
         return result

@@ -85,6 +85,7 @@ class Subscriber(Base):
     name_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     template_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     template_version: Mapped[str | None] = mapped_column(String(64))
+    face_crop_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)  # only with keep_enrolment_crop
     status: Mapped[str] = mapped_column(String(12), default="active")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     erased_at: Mapped[datetime | None] = mapped_column()
@@ -133,6 +134,7 @@ class CaptureSession(Base):
     quality: Mapped[dict[str, Any] | None] = mapped_column()
     wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     embeddings_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    face_crop_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)  # best frame's face, until consumed
     consumed_at: Mapped[datetime | None] = mapped_column()
     consumed_for: Mapped[str | None] = mapped_column(String(64))
 
@@ -248,3 +250,19 @@ class IndexApplied(Base):
     __tablename__ = "index_applied"
     name: Mapped[str] = mapped_column(String(200), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReviewEvidence(Base):
+    """A pending case's face crops (document, best live frame) under the case's own data key.
+
+    Deleted when the case is decided (crypto-shred); past the configured age the key and images are
+    dropped and `purged_at` says so."""
+
+    __tablename__ = "review_evidence"
+    registration_id: Mapped[str] = mapped_column(ForeignKey("registrations.id"), primary_key=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    live_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    purge_after: Mapped[datetime] = mapped_column(index=True)
+    purged_at: Mapped[datetime | None] = mapped_column()

@@ -106,9 +106,15 @@ def test_kiosk_registers_rejects_and_sends_to_review(server: Any, browser: Any, 
     page.fill("#api-key", server.tokens["clerk"])
     page.press("#api-key", "Enter")
     page.wait_for_selector("[data-screen=home]:not([hidden])")
-    errors.clear()  # the refused key above was logged as a 401 on purpose
+    # the operator field is checked against the server: an unknown ID is said plainly, a known one named
+    page.fill("#operator", "nope")
+    page.dispatch_event("#operator", "change")
+    page.wait_for_selector("#operator-status[data-kind=bad]:has-text('no operator')")
+    assert page.get_attribute("#operator", "aria-invalid") == "true"
     page.fill("#operator", "demo")
     page.dispatch_event("#operator", "change")
+    page.wait_for_selector("#operator-status[data-kind=ok]:has-text('Demo Mobile (CN)')")
+    errors.clear()  # the refused key and the unknown operator above were logged as 401/404 on purpose
     assert page.evaluate("sessionStorage.length") == 1
     assert server.tokens["clerk"] not in page.url
 
@@ -179,7 +185,30 @@ def test_reviewer_approves_the_duplicate_case_and_auditor_sees_the_chain(server:
     assert page.is_visible("#case-dups-card")
     assert page.locator("#case-dups tbody tr").count() >= 1
     assert "live" in page.inner_text("#case-liveness")
-    screenshot(page, "review-02-case", full_page=True)
+    # the evidence: document crop and live frame side by side, each a real decoded picture; the other
+    # customer's face is not kept by default, and the console says so and what to do instead
+    case_id = page.get_attribute("#decide-form", "data-id")
+    for kind in ("document", "live"):
+        page.wait_for_function(f"""() => {{ const img = document.querySelector('#case-images [data-kind={kind}] img');
+                                            return img && img.complete && img.naturalWidth === 200; }}""")
+    shown = page.eval_on_selector_all("#case-images img", "imgs => imgs.map(i => i.src)")
+    assert len(shown) == 2 and all(src.startswith("blob:") for src in shown), shown
+    assert "ask the customer to come back" in page.inner_text("#case-images")
+    explained = page.inner_text("#case-explained")
+    assert "Document photo vs live face" in explained and "comparisons" in explained and "about 1 in" in explained
+    assert "about 1 in" in page.inner_text("#case-dups")
+    screenshot(page, "review-02-case")  # the top of the case, faces first (the README's picture)
+    screenshot(page, "review-02-case-full", full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})  # the faces still side by side on a phone
+    tops = page.eval_on_selector_all("#case-images figure",
+                                     "fs => fs.map(f => Math.round(f.getBoundingClientRect().top))")
+    assert tops[0] == tops[1], tops
+    wide = page.evaluate("""() => [...document.querySelectorAll('main *')].filter(e => e.offsetParent !== null
+        && e.getBoundingClientRect().right > window.innerWidth + 0.5).map(e => e.tagName + '#' + e.id + '.'
+        + e.className).slice(0, 8)""")
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0, wide
+    screenshot(page, "review-02-case-phone", full_page=True)
+    page.set_viewport_size({"width": 1024, "height": 768})
 
     # the comment is mandatory
     page.check("#verdict-approve")
@@ -190,6 +219,17 @@ def test_reviewer_approves_the_duplicate_case_and_auditor_sees_the_chain(server:
     page.wait_for_selector("#decided:not([hidden])")
     screenshot(page, "review-03-decided")
     assert "Approved" in page.inner_text("#decided-outcome")
+    # the pictures are gone: off the page, their blob URLs revoked, and the service no longer has them
+    assert page.locator("#case-images img").count() == 0
+    assert "destroyed with the decision" in page.inner_text("#case-images")
+    for src in shown:
+        assert page.evaluate("src => fetch(src).then(() => 'loaded', () => 'gone')", src) == "gone"
+    r = httpx.get(f"{server.base_url}/v1/reviews/{case_id}/evidence/live", headers=server.headers("reviewer"),
+                  timeout=10)
+    assert r.status_code == 404 and r.json()["code"] == "evidence_not_found"
+    page.reload()
+    page.wait_for_selector("#decided:not([hidden])")
+    assert page.locator("#case-images img").count() == 0
     assert page.inner_text("#decided-number").replace(" ", "").startswith("+86139")
     page.click("#sign-out")
     assert page.evaluate("sessionStorage.length") == 0
@@ -198,7 +238,9 @@ def test_reviewer_approves_the_duplicate_case_and_auditor_sees_the_chain(server:
     page.wait_for_selector("#chain[data-ok=true]")
     page.wait_for_selector("#audit-body tr")
     screenshot(page, "review-04-audit")
-    assert "review.decided" in page.inner_text("#audit-body")
+    audit_text = page.inner_text("#audit-body")
+    assert "review.decided" in audit_text and "review.evidence_viewed" in audit_text
+    assert "browser test reviewer" in audit_text  # the actor by its key's name, not only its id
     page.click("#sign-out")
     assert not errors, errors
     page.close()
@@ -314,6 +356,28 @@ def test_layout_fits_and_works_by_keyboard(server: Any, browser: Any, screenshot
         screenshot(page, f"layout-{width}x{height}-{name}")
     page.click("#capture-cancel")
     assert page.evaluate("document.getElementById('cam').srcObject") is None
+    page.click("#sign-out")
+    page.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1024, 768), (390, 844)], ids=["tablet", "phone"])
+def test_audit_view_is_readable_on_a_tablet_and_a_phone(server: Any, browser: Any, screenshot: Any, width: int,
+                                                        height: int) -> None:
+    """The auditor's events: no sideways scrolling, the actor by key name, every detail shown in full."""
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, f"{server.base_url}/review", server.tokens["auditor"])
+    page.wait_for_selector("#chain[data-ok=true]")
+    page.wait_for_selector("#audit-body tr")
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the audit view scrolls sideways by {overflow}px at {width}x{height}"
+    cut = page.eval_on_selector_all("#audit-body td, #audit-body dd",
+                                    "cells => cells.filter(c => c.scrollWidth > c.clientWidth + 1).length")
+    assert cut == 0, f"{cut} audit cells are cut at {width}x{height}"
+    table_right = page.eval_on_selector("#audit-table", "t => t.getBoundingClientRect().right")
+    assert table_right <= width, table_right
+    assert "browser test clerk" in page.inner_text("#audit-body")
+    screenshot(page, f"audit-{width}x{height}", full_page=True)
     page.click("#sign-out")
     page.close()
 

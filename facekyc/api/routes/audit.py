@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from facekyc.api.auth import Caller, require
 from facekyc.api.problems import problem_responses
@@ -16,7 +17,7 @@ from facekyc.api.schemas import AuditCheckpointView, AuditEntryView, AuditVerify
 from facekyc.registry import audit
 from facekyc.registry.errors import Conflict
 from facekyc.registry.service import Registry
-from facekyc.storage.models import AuditEntry
+from facekyc.storage.models import ApiKey, AuditEntry
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], route_class=MediaTypeRoute)
 RegistryDep = Annotated[Registry, Depends(get_registry)]
@@ -30,10 +31,21 @@ def list_audit(registry: RegistryDep, caller: Auditor, after: Annotated[int, Que
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AuditEntryView]:
     caller.scope.require_global()
     with registry.sessions() as session:
-        rows = session.execute(select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq)
-                               .limit(limit)).scalars()
-        return [AuditEntryView(seq=r.seq, at=r.at, actor=r.actor, action=r.action, target=r.target,
-                               details=json.loads(r.details), prev_hash=r.prev_hash, hash=r.hash) for r in rows]
+        rows = list(session.execute(select(AuditEntry).where(AuditEntry.seq > after).order_by(AuditEntry.seq)
+                                    .limit(limit)).scalars())
+        names = key_names(session, [r.actor for r in rows])
+        return [AuditEntryView(seq=r.seq, at=r.at, actor=r.actor, actor_name=names.get(r.actor), action=r.action,
+                               target=r.target, details=json.loads(r.details), prev_hash=r.prev_hash, hash=r.hash)
+                for r in rows]
+
+
+def key_names(session: Session, actors: list[str]) -> dict[str, str]:
+    """"apikey:<id>" -> the key's name, so an auditor reads who acted (the entry keeps the id)."""
+    ids = {a.removeprefix("apikey:") for a in actors if a.startswith("apikey:")}
+    if not ids:
+        return {}
+    return {f"apikey:{kid}": name for kid, name in session.execute(select(ApiKey.id, ApiKey.name)
+                                                                    .where(ApiKey.id.in_(ids)))}
 
 
 @router.get("/verify", response_model=AuditVerifyView, summary="Recheck the keyed chain (HMAC) and its head",

@@ -60,7 +60,7 @@ def create_registration(
     request = RegistrationRequest(operator_id=operator_id, document=doc, document_face=face,
                                   capture_session_id=capture_session_id, iccid=checked_iccid,
                                   consent_version=consent_version, consent_at=consent_at,
-                                  name=name or doc.display_name, document_photo=retained)
+                                  name=name or doc.display_name, document_photo=retained, photo=photo)
     result = registry.registrations.register(request, caller.actor, caller.scope)
     return registration_view(result.registration, result.msisdn)
 

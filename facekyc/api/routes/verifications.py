@@ -14,6 +14,7 @@ from facekyc.api.schemas import VerificationView
 from facekyc.api.uploads import IMAGE_TYPES, read_upload
 from facekyc.registry.service import Registry
 from facekyc.registry.verification import verify_faces
+from facekyc.vision.fmr_words import explain_score
 
 router = APIRouter(prefix="/v1/verifications", tags=["verification"], route_class=MediaTypeRoute)
 
@@ -32,6 +33,8 @@ def verify(registry: Annotated[Registry, Depends(get_registry)],
     live = read_upload(live_photo, "live_photo", limit, IMAGE_TYPES)
     result = verify_faces(registry, doc, live, caller.actor)
     assert result.quality_a is not None and result.quality_b is not None
+    words = explain_score(result.score, result.threshold, result.estimated_fmr)
     return VerificationView(decision=result.decision, score=result.score, threshold=result.threshold,
-                            fmr_target=result.fmr_target, estimated_fmr=result.estimated_fmr,
+                            fmr_target=result.fmr_target, estimated_fmr=result.estimated_fmr, margin=words.margin,
+                            fmr_words=words.fmr_words, summary=words.summary,
                             quality_document=result.quality_a.to_dict(), quality_live=result.quality_b.to_dict())

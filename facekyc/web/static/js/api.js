@@ -86,3 +86,20 @@ export async function signInWithKey(input, roles, needs) {
     return null;
   }
 }
+
+/**
+ * Fetch an image the API serves only with a key (review evidence) and hand back an object URL for an
+ * <img>. The caller revokes it (URL.revokeObjectURL) when the picture must be gone.
+ */
+export async function apiImage(path) {
+  const headers = { Accept: "image/jpeg, application/problem+json" };
+  if (auth.token) headers.Authorization = `Bearer ${auth.token}`;
+  let response;
+  try {
+    response = await fetch(path, { headers, cache: "no-store", credentials: "omit", referrerPolicy: "no-referrer" });
+  } catch {
+    throw new ApiError(0, { code: "network_error", detail: "The service cannot be reached. Check the network." });
+  }
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => ({})));
+  return URL.createObjectURL(await response.blob());
+}

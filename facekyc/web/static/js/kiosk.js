@@ -31,6 +31,7 @@ const state = {
   live: null, // {id, at}: a checked, live, unused capture session
   abort: null,
   hintTimer: null,
+  operator: null, // {id, known: true|false|null, name, country}: the server's answer for the operator field
 };
 
 // ---- sign in / out --------------------------------------------------------------------------------
@@ -64,7 +65,37 @@ function signedIn(me) {
     $("#operator").value = me.operator_id;
     $("#operator").readOnly = true;
   }
+  checkOperator();
   showScreen("home");
+}
+
+/** Ask the service whether the operator ID exists, and show its name (or the problem) next to the field. */
+async function checkOperator() {
+  const id = $("#operator").value.trim();
+  const status = $("#operator-status");
+  if (!id) {
+    state.operator = null;
+    status.textContent = "";
+    status.dataset.kind = "";
+    return;
+  }
+  state.operator = { id, known: null };
+  status.textContent = "checking…";
+  status.dataset.kind = "";
+  try {
+    const op = await api(`/v1/operators/${encodeURIComponent(id)}/public`);
+    if ($("#operator").value.trim() !== id) return;
+    state.operator = { id, known: true, name: op.name, country: op.country };
+    status.textContent = `✓ ${op.name} (${op.country})`;
+    status.dataset.kind = "ok";
+  } catch (err) {
+    if ($("#operator").value.trim() !== id) return;
+    const unknown = err instanceof ApiError && (err.code === "operator_not_found" || err.code === "validation_error");
+    state.operator = { id, known: unknown ? false : null };
+    status.textContent = unknown ? `✗ no operator “${id}”` : "not checked (the service cannot be reached)";
+    status.dataset.kind = unknown ? "bad" : "warn";
+    if (unknown) $("#operator").setAttribute("aria-invalid", "true");
+  }
 }
 
 function signOut() {
@@ -121,6 +152,12 @@ function requireOperator() {
   if (!/^[a-z0-9][a-z0-9_-]{1,31}$/.test(value)) {
     setFieldError(input, "");
     say($("#doc-form-error"), "Set this kiosk's operator ID at the top of the page (e.g. cmcc).");
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+    return null;
+  }
+  if (state.operator && state.operator.id === value && state.operator.known === false) {
+    say($("#doc-form-error"), `The service knows no operator with the ID “${value}”. Correct the operator ID at the top of the page (ask your administrator for it).`);
     input.setAttribute("aria-invalid", "true");
     input.focus();
     return null;
@@ -738,6 +775,7 @@ function wire() {
   $("#operator").addEventListener("change", (e) => {
     localStorage.setItem(OPERATOR_SLOT, e.target.value.trim());
     e.target.removeAttribute("aria-invalid");
+    checkOperator();
   });
   for (const button of $$("[data-task]")) button.addEventListener("click", () => chooseTask(button.dataset.task));
   for (const button of $$("button.cancel")) button.addEventListener("click", finish);

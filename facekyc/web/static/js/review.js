@@ -1,12 +1,14 @@
 // Reviewer console (queue, case, decision) and auditor view (chain status, recent events).
 
-import { api, ApiError, auth, signInWithKey, whoAmI } from "./api.js";
+import { api, ApiError, apiImage, auth, signInWithKey, whoAmI } from "./api.js";
 import { DOC_TYPE_LABELS, reasonText } from "./reasons.js";
 import { $, $$, clearErrors, formatAge, formatMsisdn, formatScore, formatTime, h, say, setFieldError, showScreen } from "./ui.js";
 
 const ROLES = ["reviewer", "auditor"];
 const RECENT = 50;
 let me = null;
+let shownImages = []; // object URLs of the evidence on screen, revoked as soon as it must be gone
+let evidenceRound = 0; // bumped whenever the evidence must go: a late download is then thrown away
 
 const SCORE_LABELS = {
   document_vs_live: "Document photo vs live face",
@@ -15,6 +17,7 @@ const SCORE_LABELS = {
   dedup_threshold: "Duplicate threshold",
   dedup_fmr_target: "Duplicate search FMR target",
   enrolled_vs_live: "Enrolled face vs live face",
+  enrolled_vs_live_estimated_fmr: "Estimated false match rate (enrolled face)",
 };
 
 // ---- sign in / out, routing ------------------------------------------------------------------------
@@ -54,6 +57,7 @@ function signedIn(who) {
 function signOut() {
   me = null;
   auth.clear();
+  forgetImages();
   for (const id of ["#queue-body", "#case-facts", "#case-rules", "#case-liveness", "#audit-body"]) $(id).replaceChildren();
   $("#case-scores tbody").replaceChildren();
   $("#case-dups tbody").replaceChildren();
@@ -66,6 +70,7 @@ function signOut() {
 
 function route() {
   if (!me) return;
+  forgetImages();
   const hash = location.hash;
   for (const tab of $$("#tabs a")) {
     if (hash.startsWith(tab.getAttribute("href"))) tab.setAttribute("aria-current", "page");
@@ -138,6 +143,74 @@ function ruleItem(rule) {
     h("strong", {}, reasonText(rule.code)), parts.length ? h("span", { class: "tip muted" }, parts.join("; ")) : null);
 }
 
+function explainedLabel(name) {
+  if (name.startsWith("duplicate:")) return `Live face vs enrolled customer ${name.slice(10)}`;
+  return SCORE_LABELS[name] || name.replace(/_/g, " ");
+}
+
+function explainedItems(explained) {
+  if (!explained.length) return [h("li", { class: "muted" }, "No face comparison was made.")];
+  return explained.map((e) => h("li", { dataset: { name: e.name } },
+    h("strong", {}, explainedLabel(e.name)), " ",
+    h("span", { class: `badge ${e.margin >= 0 ? "ok" : "bad"}` }, `${e.margin >= 0 ? "+" : "−"}${formatScore(Math.abs(e.margin))} vs threshold`),
+    h("span", { class: "tip" }, `Score ${formatScore(e.score)} (threshold ${formatScore(e.threshold)}): ${e.fmr_words} comparisons of two different people score this high.`)));
+}
+
+// ---- evidence (face crops of an open case; gone with the decision) ----------------------------------
+
+function forgetImages() {
+  evidenceRound += 1;
+  for (const url of shownImages) URL.revokeObjectURL(url);
+  shownImages = [];
+  for (const img of $$("#case-images img")) img.removeAttribute("src");
+  $("#case-images").replaceChildren();
+}
+
+function missingFace(label, why) {
+  return h("figure", { class: "face missing" }, h("div", { class: "face-empty" }, "No picture"), h("figcaption", {}, h("strong", {}, label), h("span", { class: "small muted" }, why)));
+}
+
+async function faceFigure(url, label, kind) {
+  try {
+    const src = await apiImage(url);
+    shownImages.push(src);
+    return h("figure", { class: "face", dataset: { kind } }, h("img", { src, alt: label, width: 200, height: 240 }), h("figcaption", {}, h("strong", {}, label)));
+  } catch (err) {
+    return missingFace(label, err instanceof ApiError ? err.detail : String(err));
+  }
+}
+
+async function showEvidence(reg) {
+  forgetImages();
+  const box = $("#case-images");
+  if (reg.status !== "pending_review") {
+    box.replaceChildren(h("p", { class: "muted" }, "The face pictures of a case are destroyed when it is decided: none is kept for this one."));
+    return;
+  }
+  const round = evidenceRound;
+  let ev;
+  try {
+    ev = await api(`/v1/reviews/${encodeURIComponent(reg.id)}/evidence`);
+  } catch (err) {
+    box.replaceChildren(h("p", { class: "form-error" }, err instanceof ApiError ? err.detail : String(err)));
+    return;
+  }
+  const wanted = [["document", "Document photo"], ["live", "Live capture (best frame)"]];
+  const figures = await Promise.all([
+    ...wanted.map(([kind, label]) => (ev.images[kind] ? faceFigure(ev.images[kind], label, kind) : missingFace(label, "Not kept for this case."))),
+    ...ev.matches.map((m) => (m.url ? faceFigure(m.url, `Enrolled customer ${m.subscriber}`, "enrolled")
+      : missingFace(`Enrolled customer ${m.subscriber}`, "No picture of this customer is kept."))),
+  ]);
+  if (round !== evidenceRound) { // decided, signed out or moved on meanwhile: drop what arrived late
+    for (const img of figures.map((f) => f.querySelector("img")).filter(Boolean)) URL.revokeObjectURL(img.src);
+    return undefined;
+  }
+  const notes = ev.notes.map((n) => h("p", { class: "note" }, n));
+  const until = ev.purge_after ? h("p", { class: "small muted" }, `Each view is recorded in the audit log. These pictures are destroyed with your decision, or on ${formatTime(ev.purge_after)} if the case is still open.`) : null;
+  box.replaceChildren(h("div", { class: "faces" }, figures), ...notes, until);
+  return undefined;
+}
+
 function scoreRows(scores) {
   return Object.entries(scores).map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, SCORE_LABELS[k] || k.replace(/_/g, " ")),
     h("td", { class: "num" }, k === "estimated_fmr" || k.endsWith("fmr_target") ? Number(v).toExponential(1) : formatScore(v))));
@@ -202,14 +275,21 @@ async function openCase(id) {
   ]));
   $("#case-rules").replaceChildren(...(reg.rules.length ? reg.rules.map(ruleItem) : [h("li", {}, "No rule fired.")]));
   $("#case-scores tbody").replaceChildren(...scoreRows(reg.scores));
+  $("#case-explained").replaceChildren(...explainedItems(reg.explained || []));
   $("#case-liveness").replaceChildren(...livenessBlock(capture));
   const dup = reg.rules.find((r) => r.code === "duplicate_face");
   $("#case-dups-card").hidden = !dup;
   if (dup) {
-    $("#case-dups tbody").replaceChildren(...dup.detail.matches.map((m) => h("tr", {},
-      h("td", { class: "mono" }, m.subscriber || "—"), h("td", { class: "num" }, formatScore(m.score)),
-      h("td", { class: "num" }, formatScore(dup.detail.threshold)))));
+    const words = Object.fromEntries((reg.explained || []).map((e) => [e.name, e]));
+    $("#case-dups tbody").replaceChildren(...dup.detail.matches.map((m) => {
+      const e = words[`duplicate:${m.subscriber}`];
+      return h("tr", {},
+        h("td", { class: "mono" }, m.subscriber || "—"), h("td", { class: "num" }, formatScore(m.score)),
+        h("td", { class: "num" }, formatScore(dup.detail.threshold)), h("td", { class: "num" }, e ? formatScore(e.margin) : "—"),
+        h("td", {}, e ? e.fmr_words : "not recorded"));
+    }));
   }
+  if (me.role === "reviewer") showEvidence(reg);
   if (reg.review) return showDecided(reg);
   $("#decide-form").hidden = !(me.role === "reviewer" && reg.status === "pending_review");
   $("#decide-form").dataset.id = reg.id;
@@ -217,6 +297,8 @@ async function openCase(id) {
 }
 
 function showDecided(reg) {
+  forgetImages();
+  $("#case-images").replaceChildren(h("p", { class: "muted" }, "The face pictures of this case were destroyed with the decision."));
   $("#decide-form").hidden = true;
   const box = $("#decided");
   box.hidden = false;
@@ -261,8 +343,21 @@ async function decide(event) {
 
 // ---- audit ----------------------------------------------------------------------------------------
 
-function detailText(details) {
-  return Object.entries(details || {}).map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`).join("  ");
+function detailList(details) {
+  const entries = Object.entries(details || {});
+  if (!entries.length) return "—";
+  return h("dl", { class: "details" }, entries.flatMap(([k, v]) => [h("dt", {}, k.replace(/_/g, " ")),
+    h("dd", {}, v !== null && typeof v === "object" ? JSON.stringify(v) : String(v))]));
+}
+
+/** "review.evidence_viewed" may wrap after its dots and underscores, never inside a word. */
+function breakable(text) {
+  return text.split(/(?<=[._])/).flatMap((part, i) => (i ? [h("wbr"), part] : [part]));
+}
+
+function actorCell(e) {
+  if (!e.actor_name) return h("td", { class: "mono", dataset: { label: "Actor" } }, e.actor);
+  return h("td", { dataset: { label: "Actor" } }, h("div", {}, h("span", {}, e.actor_name), h("span", { class: "small muted mono block" }, e.actor)));
 }
 
 async function openAudit() {
@@ -280,8 +375,10 @@ async function openAudit() {
     const after = Math.max(0, report.entries - RECENT);
     const entries = await api(`/v1/audit?after=${after}&limit=${RECENT}`);
     $("#audit-body").replaceChildren(...entries.reverse().map((e) => h("tr", {},
-      h("td", { class: "num" }, String(e.seq)), h("td", {}, formatTime(e.at)), h("td", { class: "mono" }, e.actor),
-      h("td", {}, e.action), h("td", { class: "mono" }, e.target || ""), h("td", { class: "small" }, detailText(e.details)))));
+      h("td", { class: "num", dataset: { label: "#" } }, String(e.seq)), h("td", { dataset: { label: "Time" } }, formatTime(e.at)),
+      actorCell(e), h("td", { dataset: { label: "Action" } }, h("span", {}, breakable(e.action))),
+      h("td", { class: "mono", dataset: { label: "Target" } }, e.target || "—"),
+      h("td", { class: "small", dataset: { label: "Details" } }, detailList(e.details)))));
   } catch (err) {
     chain.textContent = "The chain could not be checked.";
     failed(err, $("#audit-error"));
