@@ -15,7 +15,7 @@ from facekyc.api.schemas import EvidenceMatchView, EvidenceView, RegistrationVie
 from facekyc.registry import evidence
 from facekyc.registry.errors import NotFound
 from facekyc.registry.service import Registry
-from facekyc.storage.models import Registration, as_utc
+from facekyc.storage.models import as_utc
 
 router = APIRouter(prefix="/v1/reviews", tags=["review queue"], route_class=MediaTypeRoute)
 RegistryDep = Annotated[Registry, Depends(get_registry)]
