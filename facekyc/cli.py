@@ -25,6 +25,10 @@ from facekyc.cli_liveness import register as _register_liveness_commands  # noqa
 
 _register_liveness_commands(app, eval_app)
 
+from facekyc.cli_operators import register as _register_operator_commands  # noqa: E402  (operators, numbers)
+
+_register_operator_commands(app)
+
 FmrOption = Annotated[float, typer.Option("--fmr", help="Operating point as a false match rate (1e-2..1e-5).",
                                           min=1e-5, max=1e-2)]
 
