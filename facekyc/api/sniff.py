@@ -31,6 +31,8 @@ def declared_or_sniffed_type(upload: UploadFile) -> str:
     declared = (upload.content_type or "").split(";")[0].strip().lower()
     if declared not in GENERIC_TYPES:
         return declared
-    head = upload.file.read(HEAD_BYTES)
+    position = upload.file.tell()
     upload.file.seek(0)
+    head = upload.file.read(HEAD_BYTES)
+    upload.file.seek(position)
     return sniff(head) or declared
