@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from facekyc.cli_output import console, err_console, metrics_table, print_error, progress_bar
+from facekyc.cli_output import console, err_console, print_error, progress_bar, quality_table
 from facekyc.errors import FaceKycError
 
-app = typer.Typer(help="facekyc: face-verified SIM registration, open and self-hosted.", no_args_is_help=True)
+app = typer.Typer(help="facekyc: face-verified SIM registration, open and self-hosted.", no_args_is_help=True,
+                  rich_markup_mode=None)  # Click's plain help: Typer's Rich panels label every flag <bool>
 eval_app = typer.Typer(help="Evaluation reports (ISO/IEC 19795-1, 30107-3).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -36,8 +37,8 @@ FmrOption = Annotated[float, typer.Option("--fmr", help="Operating point as a fa
 
 @app.command()
 def compare(
-    image_a: Annotated[Path, typer.Argument(help="First image (e.g. the ID photo).")],
-    image_b: Annotated[Path, typer.Argument(help="Second image (e.g. the live capture).")],
+    image_a: Annotated[Path, typer.Argument(metavar="IMAGE_A", help="First image (e.g. the ID photo).")],
+    image_b: Annotated[Path, typer.Argument(metavar="IMAGE_B", help="Second image (e.g. the live capture).")],
     fmr: FmrOption = 1e-3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse images with several faces of similar size "
@@ -70,22 +71,16 @@ def compare(
     console.print(f"[bold {colour}]{result.decision}[/]  score {result.score:.3f} "
                   f"(threshold {result.threshold:.3f} at FMR {result.fmr_target:g}; "
                   f"estimated FMR at this score {result.estimated_fmr:.1e})")
-    table = Table("quality", str(image_a.name), str(image_b.name))
     qa, qb = analyses[0].quality, analyses[1].quality
-    for ca, cb in zip(qa.components, qb.components, strict=True):
-        table.add_row(ca.name, _fmt_component(ca.value, ca.passed), _fmt_component(cb.value, cb.passed))
-    console.print(table)
+    console.print(quality_table(qa, qb, str(image_a.name), str(image_b.name)))
     for hint in dict.fromkeys(qa.hints + qb.hints):
         console.print(f"[yellow]hint[/yellow] {hint}")
 
 
-def _fmt_component(value: float, passed: bool) -> str:
-    return f"{value:.2f}" if passed else f"[red]{value:.2f} ✗[/red]"
-
-
 @app.command("score-pairs")
 def score_pairs(
-    pairs_csv: Annotated[Path, typer.Argument(help="CSV with columns a,b (image paths; others kept).")],
+    pairs_csv: Annotated[Path, typer.Argument(metavar="PAIRS_CSV",
+                                              help="CSV with columns a,b (image paths; others kept).")],
     out: Annotated[Path, typer.Option("--out", help="Output CSV: input columns + score,decision,error.")],
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
     fmr: FmrOption = 1e-3,
@@ -154,7 +149,7 @@ def eval_verification(
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
 ) -> None:
     """ISO/IEC 19795-1 style verification report: accuracy, EER, FNMR@FMR, FTA and a DET curve."""
-    from facekyc.evaluation.report import verification_report
+    from facekyc.evaluation.report import describe_verification, verification_report
 
     try:
         summary = verification_report(pairs, root, report, fmt=fmt, workers=workers or None,
@@ -162,8 +157,11 @@ def eval_verification(
     except (ValueError, OSError) as exc:
         err_console.print(f"[red]error[/red] {exc}")
         raise typer.Exit(2) from exc
-    console.print(metrics_table(summary))
-    console.print(f"report written to {report}")
+    table = Table("metric", "value")
+    for what, value in describe_verification(summary):
+        table.add_row(what, value)
+    console.print(table)
+    console.print(f"report written to {report} (summary.json, scores.csv, det.png)")
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ PassiveOption = Annotated[str, typer.Option("--passive", help="Passive scorer: c
 
 
 def check_liveness_command(
-    video: Annotated[Path, typer.Argument(help="Recorded clip (mp4 or webm).")],
+    video: Annotated[Path, typer.Argument(metavar="VIDEO", help="Recorded clip (mp4 or webm).")],
     challenge: Annotated[str, typer.Option("--challenge", help="Steps, e.g. turn_left,turn_right,blink.")],
     start: Annotated[float, typer.Option("--from", help="Use the clip from this second.")] = 0.0,
     end: Annotated[float, typer.Option("--to", help="... up to this second (0: to the end).")] = 0.0,
