@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from facekyc.cli_output import console, err_console, print_error, progress_bar, quality_table
+from facekyc.cli_output import console, err_console, note_missing, print_error, progress_bar, quality_table
 from facekyc.errors import FaceKycError
 
 app = typer.Typer(help="facekyc: face-verified SIM registration, open and self-hosted.", no_args_is_help=True,
@@ -104,7 +105,7 @@ def score_pairs(
         err_console.print("[red]error[/red] the CSV needs columns named a and b")
         raise typer.Exit(2)
     model_names = _parse_models(models)
-    base = pairs_csv.parent
+    base = Path(os.path.abspath(pairs_csv.parent))  # relative paths: from the list's folder, not the current one
     resolve = {p: str(p if Path(p).is_absolute() else base / p) for r in rows for p in (r["a"], r["b"])}
     with progress_bar() as progress:
         task = progress.add_task("analysing images", total=len(set(resolve.values())))
@@ -129,6 +130,7 @@ def score_pairs(
             writer.writerow(row)
     err_console.print(f"wrote {len(rows)} rows to {out}: {counts['match']} match, "
                       f"{counts['non_match']} non_match, {counts['error']} error")
+    note_missing([p for p, r in results.items() if r.error == "file_not_found"], base)
 
 
 def _parse_models(text: str) -> list[str]:
@@ -143,8 +145,10 @@ def _parse_models(text: str) -> list[str]:
 @eval_app.command("verification")
 def eval_verification(
     pairs: Annotated[Path, typer.Option("--pairs", help="Pair list: LFW pairs file or CSV (a,b,same).")],
-    root: Annotated[Path, typer.Option("--root", help="Image root (LFW: folder of <Name>/ folders).")],
     report: Annotated[Path, typer.Option("--report", help="Folder for summary.json, scores.csv, det.png.")],
+    root: Annotated[Path | None, typer.Option("--root", help="Folder relative image paths are read from (LFW: the "
+                                              "folder of <Name>/ folders, default images/ beside the pairs file; "
+                                              "CSV: default the CSV's own folder).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="lfw or csv.")] = "lfw",
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
 ) -> None:
@@ -161,6 +165,9 @@ def eval_verification(
     for what, value in describe_verification(summary):
         table.add_row(what, value)
     console.print(table)
+    if summary["failed_images"]:
+        err_console.print(f"[yellow]note[/yellow] {summary['failed_images']} image(s) failed (missing or no usable "
+                          f"face): failed_image_paths in {report / 'summary.json'}")
     console.print(f"report written to {report} (summary.json, scores.csv, det.png)")
 
 

@@ -7,6 +7,7 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -114,6 +115,13 @@ def _verdict(component: QualityComponent) -> str:
 
 def _overall(report: QualityReport) -> str:
     return "[green]pass[/green]" if report.passed else f"[red]fail ({len(report.failed)})[/red]"
+
+
+def note_missing(missing: list[str], base: Path) -> None:
+    """Say how many listed images were not found and where relative paths were looked for."""
+    if missing:
+        err_console.print(f"[yellow]note[/yellow] {len(missing)} image(s) not found, e.g. {missing[0]} "
+                          f"(relative paths in a list are read from its folder, {base})", soft_wrap=True)
 
 
 def print_error(exc: FaceKycError, as_json: bool) -> None:

@@ -21,18 +21,17 @@ from facekyc.evaluation.plots import plot_det
 from facekyc.evaluation.verification import det_curve, stratified_fold_ids, summarise_verification
 
 
-def load_pairs(pairs_file: Path, root: Path, fmt: str) -> list[Pair]:
-    """Pairs from an LFW pairs file (images under root) or a CSV with a,b,same."""
+def load_pairs(pairs_file: Path, root: Path | None, fmt: str) -> list[Pair]:
+    """Pairs from an LFW pairs file or a CSV with a,b,same; relative image paths are read from root
+    (default: LFW's images/ folder beside the pairs file, or the CSV's own folder)."""
     if fmt == "lfw":
         return read_lfw_pairs(pairs_file, images_root=root)
     if fmt == "csv":
-        pairs, _ = read_csv_pairs(pairs_file)
-        return [Pair(a=p.a if p.a.is_absolute() else root / p.a, b=p.b if p.b.is_absolute() else root / p.b,
-                     same=p.same, fold=p.fold, extra=p.extra) for p in pairs]
+        return read_csv_pairs(pairs_file, images_root=root)[0]
     raise ValueError(f"unknown pair format {fmt!r}: use lfw or csv")
 
 
-def verification_report(pairs_file: Path, root: Path, report_dir: Path, *, fmt: str = "lfw",
+def verification_report(pairs_file: Path, root: Path | None, report_dir: Path, *, fmt: str = "lfw",
                         workers: int | None = None, fmr: float = 1e-3,
                         progress_factory: Callable[[], Any] | None = None) -> dict[str, Any]:
     """Score every pair, write scores.csv, summary.json and det.png to report_dir; return the summary."""
