@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from clips import still_from_clip
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 MARKED_BLOCK = re.compile(r"<!-- readme-(test|manual): ([^>]*?) -->\n```bash\n(.*?)```", re.S)
@@ -97,20 +98,6 @@ def _run_block(name: str, cwd: Path, **env: str) -> str:
     return result.stdout
 
 
-def _still(clip: Path, second: float) -> bytes:
-    """One frame of the clip as a JPEG: the 'ID photo' of the person in the video."""
-    import cv2
-
-    from facekyc.vision.image import encode_jpeg
-
-    capture = cv2.VideoCapture(str(clip))
-    capture.set(cv2.CAP_PROP_POS_MSEC, second * 1000)
-    ok, frame = capture.read()
-    capture.release()
-    assert ok
-    return encode_jpeg(frame)
-
-
 @pytest.mark.slow
 def test_readme_quick_start_and_curl_walkthrough_run_as_written(test_data: Path,
                                                                  server: tuple[str, str, Path]) -> None:
@@ -125,7 +112,7 @@ def test_readme_quick_start_and_curl_walkthrough_run_as_written(test_data: Path,
     assert seen["numbers"]["free"] == 3 and seen["country"] == "CN"
 
     (folder / "cap.webm").write_bytes(clip.read_bytes())
-    (folder / "card.jpg").write_bytes(_still(clip, 1.0))
+    (folder / "card.jpg").write_bytes(still_from_clip(clip, 1.0))
     out = _run_block("walkthrough", folder, API=url, ADMIN=admin)
     lines = out.strip().splitlines()
     assert '"challenge":["turn_left","turn_right"]' in out
