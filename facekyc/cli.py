@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from facekyc.cli_output import console, err_console, metrics_table, print_error, progress_bar
+from facekyc.cli_output import console, err_console, note_missing, print_error, progress_bar, quality_table
 from facekyc.errors import FaceKycError
 
-app = typer.Typer(help="facekyc: face-verified SIM registration, open and self-hosted.", no_args_is_help=True)
+app = typer.Typer(help="facekyc: face-verified SIM registration, open and self-hosted.", no_args_is_help=True,
+                  rich_markup_mode=None)  # Click's plain help: Typer's Rich panels label every flag <bool>
 eval_app = typer.Typer(help="Evaluation reports (ISO/IEC 19795-1, 30107-3).", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 
@@ -30,6 +32,10 @@ from facekyc.cli_index import register as _register_index_commands  # noqa: E402
 
 _register_index_commands(app, _keys_app)
 
+from facekyc.cli_operators import register as _register_operator_commands  # noqa: E402  (operators, numbers)
+
+_register_operator_commands(app)
+
 FmrOption = Annotated[float, typer.Option("--fmr", help="Operating point as a false match rate (1e-2..1e-5).",
                                           min=1e-5, max=1e-2)]
 
@@ -37,8 +43,8 @@ FmrOption = Annotated[float, typer.Option("--fmr", help="Operating point as a fa
 
 @app.command()
 def compare(
-    image_a: Annotated[Path, typer.Argument(help="First image (e.g. the ID photo).")],
-    image_b: Annotated[Path, typer.Argument(help="Second image (e.g. the live capture).")],
+    image_a: Annotated[Path, typer.Argument(metavar="IMAGE_A", help="First image (e.g. the ID photo).")],
+    image_b: Annotated[Path, typer.Argument(metavar="IMAGE_B", help="Second image (e.g. the live capture).")],
     fmr: FmrOption = 1e-3,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Refuse images with several faces of similar size "
@@ -77,20 +83,15 @@ def compare(
                   "comparisons of two different people score this high")
     table = Table("quality", str(image_a.name), str(image_b.name))
     qa, qb = analyses[0].quality, analyses[1].quality
-    for ca, cb in zip(qa.components, qb.components, strict=True):
-        table.add_row(ca.name, _fmt_component(ca.value, ca.passed), _fmt_component(cb.value, cb.passed))
-    console.print(table)
+    console.print(quality_table(qa, qb, str(image_a.name), str(image_b.name)))
     for hint in dict.fromkeys(qa.hints + qb.hints):
         console.print(f"[yellow]hint[/yellow] {hint}")
 
 
-def _fmt_component(value: float, passed: bool) -> str:
-    return f"{value:.2f}" if passed else f"[red]{value:.2f} ✗[/red]"
-
-
 @app.command("score-pairs")
 def score_pairs(
-    pairs_csv: Annotated[Path, typer.Argument(help="CSV with columns a,b (image paths; others kept).")],
+    pairs_csv: Annotated[Path, typer.Argument(metavar="PAIRS_CSV",
+                                              help="CSV with columns a,b (image paths; others kept).")],
     out: Annotated[Path, typer.Option("--out", help="Output CSV: input columns + score,decision,error.")],
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
     fmr: FmrOption = 1e-3,
@@ -114,7 +115,7 @@ def score_pairs(
         err_console.print("[red]error[/red] the CSV needs columns named a and b")
         raise typer.Exit(2)
     model_names = _parse_models(models)
-    base = pairs_csv.parent
+    base = Path(os.path.abspath(pairs_csv.parent))  # relative paths: from the list's folder, not the current one
     resolve = {p: str(p if Path(p).is_absolute() else base / p) for r in rows for p in (r["a"], r["b"])}
     with progress_bar() as progress:
         task = progress.add_task("analysing images", total=len(set(resolve.values())))
@@ -139,6 +140,7 @@ def score_pairs(
             writer.writerow(row)
     err_console.print(f"wrote {len(rows)} rows to {out}: {counts['match']} match, "
                       f"{counts['non_match']} non_match, {counts['error']} error")
+    note_missing([p for p, r in results.items() if r.error == "file_not_found"], base)
 
 
 def _parse_models(text: str) -> list[str]:
@@ -153,13 +155,15 @@ def _parse_models(text: str) -> list[str]:
 @eval_app.command("verification")
 def eval_verification(
     pairs: Annotated[Path, typer.Option("--pairs", help="Pair list: LFW pairs file or CSV (a,b,same).")],
-    root: Annotated[Path, typer.Option("--root", help="Image root (LFW: folder of <Name>/ folders).")],
     report: Annotated[Path, typer.Option("--report", help="Folder for summary.json, scores.csv, det.png.")],
+    root: Annotated[Path | None, typer.Option("--root", help="Folder relative image paths are read from (LFW: the "
+                                              "folder of <Name>/ folders, default images/ beside the pairs file; "
+                                              "CSV: default the CSV's own folder).")] = None,
     fmt: Annotated[str, typer.Option("--format", help="lfw or csv.")] = "lfw",
     workers: Annotated[int, typer.Option("--workers", min=0, help="Processes (0: all cores).")] = 0,
 ) -> None:
     """ISO/IEC 19795-1 style verification report: accuracy, EER, FNMR@FMR, FTA and a DET curve."""
-    from facekyc.evaluation.report import verification_report
+    from facekyc.evaluation.report import describe_verification, verification_report
 
     try:
         summary = verification_report(pairs, root, report, fmt=fmt, workers=workers or None,
@@ -167,8 +171,14 @@ def eval_verification(
     except (ValueError, OSError) as exc:
         err_console.print(f"[red]error[/red] {exc}")
         raise typer.Exit(2) from exc
-    console.print(metrics_table(summary))
-    console.print(f"report written to {report}")
+    table = Table("metric", "value")
+    for what, value in describe_verification(summary):
+        table.add_row(what, value)
+    console.print(table)
+    if summary["failed_images"]:
+        err_console.print(f"[yellow]note[/yellow] {summary['failed_images']} image(s) failed (missing or no usable "
+                          f"face): failed_image_paths in {report / 'summary.json'}")
+    console.print(f"report written to {report} (summary.json, scores.csv, det.png)")
 
 
 if __name__ == "__main__":

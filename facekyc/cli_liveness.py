@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from facekyc.cli_output import console, err_console, metrics_table, print_error
+from facekyc.cli_output import console, err_console, metrics_table, note_missing, print_error
 from facekyc.errors import FaceKycError
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ PassiveOption = Annotated[str, typer.Option("--passive", help="Passive scorer: c
 
 
 def check_liveness_command(
-    video: Annotated[Path, typer.Argument(help="Recorded clip (mp4 or webm).")],
+    video: Annotated[Path, typer.Argument(metavar="VIDEO", help="Recorded clip (mp4 or webm).")],
     challenge: Annotated[str, typer.Option("--challenge", help="Steps, e.g. turn_left,turn_right,blink.")],
     start: Annotated[float, typer.Option("--from", help="Use the clip from this second.")] = 0.0,
     end: Annotated[float, typer.Option("--to", help="... up to this second (0: to the end).")] = 0.0,
@@ -96,7 +97,7 @@ def score_liveness_command(
 ) -> None:
     """Passive liveness score per image (higher = more likely live)."""
     from facekyc.vision.engine import FaceEngine
-    from facekyc.vision.liveness.pad_eval import score_list, write_scores
+    from facekyc.vision.liveness.pad_eval import resolve, score_list, write_scores
 
     try:
         engine = FaceEngine()
@@ -105,6 +106,9 @@ def score_liveness_command(
         err_console.print(f"[red]error[/red] {exc}")
         raise typer.Exit(2) from exc
     write_scores(out, fields, rows, results)
+    base = Path(os.path.abspath(list_csv.parent))
+    note_missing([str(resolve(base, row["path"])) for row, r in zip(rows, results, strict=True)
+                  if r.error == "file_not_found"], base)
     live = sum(r.live is True for r in results)
     attack = sum(r.live is False for r in results)
     err_console.print(f"wrote {len(rows)} rows to {out}: {live} live, {attack} attack, "

@@ -9,8 +9,10 @@ import pytest
 
 
 def _data_root() -> Path | None:
+    """FACEKYC_TEST_DATA made absolute once (against the directory pytest runs in), so a relative value
+    such as the README's ../shared/data means the same thing in every path a test writes into a file."""
     value = os.environ.get("FACEKYC_TEST_DATA")
-    return Path(value) if value else None
+    return Path(value).expanduser().resolve() if value else None
 
 
 @pytest.fixture(scope="session")

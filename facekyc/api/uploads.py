@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import UploadFile
 
+from facekyc.api.sniff import declared_or_sniffed_type
 from facekyc.errors import FaceKycError
 
 IMAGE_TYPES = frozenset({"image/jpeg", "image/jpg", "image/pjpeg", "image/png", "image/webp", "image/jp2",
@@ -22,7 +23,7 @@ class UnsupportedType(FaceKycError):
 
 def read_upload(upload: UploadFile, field: str, limit: int, allowed: frozenset[str]) -> bytes:
     """The file's bytes, or 415 for a type not in `allowed`, 413 beyond `limit` bytes."""
-    content_type = (upload.content_type or "").split(";")[0].strip().lower()
+    content_type = declared_or_sniffed_type(upload)  # curl labels `-F video=@cap.webm` application/octet-stream
     if content_type not in allowed:
         raise UnsupportedType(f"{field}: content type {content_type or 'missing'} is not accepted; use "
                               f"{', '.join(sorted(allowed))}", field=field)

@@ -6,6 +6,7 @@ They only resolve paths and labels; whether the images exist is the caller's con
 from __future__ import annotations
 
 import csv
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -116,16 +117,17 @@ def parse_same(text: str) -> bool | None:
     raise ValueError(f"label {text!r} is not one of 1/0/true/false/same/different")
 
 
-def read_csv_pairs(path: Path) -> tuple[list[Pair], list[str]]:
+def read_csv_pairs(path: Path, images_root: Path | None = None) -> tuple[list[Pair], list[str]]:
     """Read a CSV with columns a, b, optionally same/label/is_same and fold, plus any others.
 
-    Relative image paths are resolved against the CSV's folder. The first label column found
+    Relative image paths are resolved against `images_root`, by default the CSV's own folder (never
+    the current directory, so a list means the same wherever it is run from). The first label column found
     (in the order same, label, is_same) gives `Pair.same`; an integer `fold` column gives
     `Pair.fold`; every other column is kept in `Pair.extra` in file order. Returns the pairs
     and the header's field names.
     """
     path = Path(path)
-    base = path.parent
+    base = Path(os.path.abspath(images_root if images_root is not None else path.parent))
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle, skipinitialspace=True)
         fieldnames = [name.strip() for name in (reader.fieldnames or [])]

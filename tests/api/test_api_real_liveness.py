@@ -6,10 +6,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import cv2
+from clips import still_from_clip
 from fastapi.testclient import TestClient
-
-from facekyc.vision.image import encode_jpeg
 
 
 def test_still_burst_is_not_live_with_the_real_checker(deploy: Callable[..., Any], api_factory: Any,
@@ -28,16 +26,6 @@ def test_still_burst_is_not_live_with_the_real_checker(deploy: Callable[..., Any
     reg = api.register(faces("Colin_Powell_0038")[0], created["id"], ids.ric(50))
     assert reg.status_code == 201 and reg.json()["decision"] == "rejected"
     assert reg.json()["reasons"] == ["liveness_failed"]
-
-
-def _still_from_clip(clip: Path, second: float) -> bytes:
-    """One frame of the clip as a JPEG: the 'document photo' of the person in the video."""
-    capture = cv2.VideoCapture(str(clip))
-    capture.set(cv2.CAP_PROP_POS_MSEC, second * 1000)
-    ok, frame = capture.read()
-    capture.release()
-    assert ok
-    return encode_jpeg(frame)
 
 
 def test_video_capture_with_the_real_checker_registers_the_person(deploy: Callable[..., Any], api_factory: Any,
@@ -60,7 +48,7 @@ def test_video_capture_with_the_real_checker_registers_the_person(deploy: Callab
     again = api.client.post(f"/v1/capture-sessions/{created['id']}/frames", headers=clerk,
                             files={"video": ("capture.mp4", video, "video/mp4")}, data={"nonce": created["nonce"]})
     assert again.status_code == 409  # single use
-    same = api.register(_still_from_clip(clip, 1.0), created["id"], ids.ric(60))
+    same = api.register(still_from_clip(clip, 1.0), created["id"], ids.ric(60))
     assert same.status_code == 201 and same.json()["decision"] == "approved", same.json()
 
     # the same clip for the reverse challenge is refused, and so is a registration with it
@@ -72,5 +60,5 @@ def test_video_capture_with_the_real_checker_registers_the_person(deploy: Callab
                          files={"video": ("capture.mp4", video, "video/mp4")}, data={"nonce": created["nonce"]})
     assert r.status_code == 200 and r.json()["liveness"]["decision"] == "not_live"
     assert "wrong_order" in r.json()["liveness"]["reasons"]
-    other = api2.register(_still_from_clip(clip, 1.0), created["id"], ids.ric(61))
+    other = api2.register(still_from_clip(clip, 1.0), created["id"], ids.ric(61))
     assert other.json()["decision"] == "rejected" and "liveness_failed" in other.json()["reasons"]

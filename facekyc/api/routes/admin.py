@@ -12,14 +12,13 @@ from facekyc.api.problems import problem_responses
 from facekyc.api.routes._deps import get_registry
 from facekyc.api.routing import MediaTypeRoute
 from facekyc.api.schemas import ApiKeyCreated, ApiKeyIn, ApiKeyView, NumbersAdded, NumbersIn, OperatorIn, OperatorView
-from facekyc.errors import InputError
-from facekyc.registry import apikeys, audit
-from facekyc.registry.errors import Conflict, NotFound, NumberInvalid
-from facekyc.registry.numbers import normalise_msisdn, pool_counts
+from facekyc.registry import apikeys, audit, operators
+from facekyc.registry.errors import NotFound
+from facekyc.registry.numbers import pool_counts
 from facekyc.registry.policy import number_limit
 from facekyc.registry.service import Registry
 from facekyc.storage.db import transaction
-from facekyc.storage.models import ApiKey, Operator, PhoneNumber, as_utc
+from facekyc.storage.models import ApiKey, Operator, as_utc
 
 router = APIRouter(prefix="/v1", tags=["administration"], route_class=MediaTypeRoute)
 RegistryDep = Annotated[Registry, Depends(get_registry)]
@@ -85,14 +84,8 @@ def operator_view(registry: Registry, op: Operator, counts: dict[str, int]) -> O
              summary="Add an operator", responses=problem_responses(409, 415, 422))
 def create_operator(body: OperatorIn, registry: RegistryDep, caller: Admin) -> OperatorView:
     with transaction(registry.sessions) as session:
-        if session.get(Operator, body.id) is not None:
-            raise Conflict("an operator with this id exists", code="operator_exists", field="id")
-        op = Operator(id=body.id, name=body.name, country=body.country,
-                      max_numbers_per_identity=body.max_numbers_per_identity)
-        session.add(op)
-        session.flush()
-        audit.append(session, actor=caller.actor, action="operator.created", target=op.id,
-                     details={"max_numbers_per_identity": op.max_numbers_per_identity})
+        op = operators.create_operator(session, operator_id=body.id, name=body.name, country=body.country,
+                                       max_numbers_per_identity=body.max_numbers_per_identity, actor=caller.actor)
     return operator_view(registry, op, {"free": 0, "assigned": 0, "quarantined": 0})
 
 
@@ -101,8 +94,8 @@ def create_operator(body: OperatorIn, registry: RegistryDep, caller: Admin) -> O
 def get_operator(operator_id: str, registry: RegistryDep,
                  caller: Annotated[Caller, Depends(require("admin", "clerk", "auditor"))]) -> OperatorView:
     with registry.sessions() as session:
-        op = session.get(Operator, operator_id)
-        if op is None or not caller.scope.sees(op.id):
+        op = operators.get_operator(session, operator_id)
+        if not caller.scope.sees(op.id):
             raise NotFound("no such operator", code="operator_not_found")
         return operator_view(registry, op, pool_counts(session, op.id))
 
@@ -113,23 +106,5 @@ def get_operator(operator_id: str, registry: RegistryDep,
                          "`msisdns.<index>`).", responses=problem_responses(404, 415, 422))
 def add_numbers(operator_id: str, body: NumbersIn, registry: RegistryDep, caller: Admin) -> NumbersAdded:
     with transaction(registry.sessions) as session:
-        op = session.get(Operator, operator_id)
-        if op is None:
-            raise NotFound("no such operator", code="operator_not_found")
-        normalised: list[str] = []
-        bad: list[str] = []
-        for i, raw in enumerate(body.msisdns):
-            try:
-                normalised.append(normalise_msisdn(raw, op.country))
-            except NumberInvalid:
-                bad.append(f"msisdns.{i}")
-        if bad:
-            error = InputError(f"{len(bad)} invalid number(s)", code="msisdn_invalid", field=bad[0])
-            error.fields = bad  # type: ignore[attr-defined]
-            raise error
-        unique = list(dict.fromkeys(normalised))
-        existing = set(session.execute(select(PhoneNumber.msisdn).where(PhoneNumber.msisdn.in_(unique))).scalars())
-        fresh = [m for m in unique if m not in existing]
-        session.add_all([PhoneNumber(operator_id=op.id, msisdn=m, status="free") for m in fresh])
-        audit.append(session, actor=caller.actor, action="numbers.added", target=op.id, details={"count": len(fresh)})
-    return NumbersAdded(added=len(fresh), skipped_existing=len(normalised) - len(fresh))
+        added, skipped = operators.add_numbers(session, operator_id, body.msisdns, caller.actor)
+    return NumbersAdded(added=added, skipped_existing=skipped)

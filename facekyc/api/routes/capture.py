@@ -11,6 +11,7 @@ from facekyc.api.problems import problem_responses
 from facekyc.api.routes._deps import get_registry
 from facekyc.api.routing import MediaTypeRoute
 from facekyc.api.schemas import CaptureSessionCreated, CaptureSessionView, LivenessView
+from facekyc.api.sniff import declared_or_sniffed_type
 from facekyc.api.uploads import read_upload
 from facekyc.errors import InputError
 from facekyc.registry.liveness import IMAGE_TYPES, MAX_TIMESTAMPS_CHARS, VIDEO_TYPES, decode_burst, decode_video
@@ -63,7 +64,7 @@ def upload_frames(capture_id: str, registry: RegistryDep, caller: Clerk,
         raise InputError("send either frames or a video, not both", code="ambiguous_upload", field="video")
     if video is not None:
         data = read_upload(video, "video", limit, VIDEO_TYPES)
-        decoded = decode_video(data, (video.content_type or "").split(";")[0].strip().lower())
+        decoded = decode_video(data, declared_or_sniffed_type(video))
     else:
         images, total = [], 0
         for upload in frames or []:
