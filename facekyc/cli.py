@@ -81,7 +81,6 @@ def compare(
                   f"the threshold {result.threshold:.3f} (set for a false match rate of {result.fmr_target:g})")
     console.print(f"estimated false match rate at this score {result.estimated_fmr:.1e}: {words.fmr_words} "
                   "comparisons of two different people score this high")
-    table = Table("quality", str(image_a.name), str(image_b.name))
     qa, qb = analyses[0].quality, analyses[1].quality
     console.print(quality_table(qa, qb, str(image_a.name), str(image_b.name)))
     for hint in dict.fromkeys(qa.hints + qb.hints):
