@@ -73,6 +73,7 @@ class LocalKeyring:
         self._stamp = file_stamp(path) if path is not None else None
         self._lock = threading.RLock()
         self._legacy_override: int | None = None
+        self._derived_cache: tuple[bytes, str, bytes] | None = None  # (index root, id, key): HKDF once
 
     # --- construction -------------------------------------------------------------------------
 
@@ -163,13 +164,14 @@ class LocalKeyring:
     def audit_key_id(self) -> str:
         """Id of the HMAC key new audit entries use: the newest rotated one, else the derived one."""
         self.refresh()
-        return self._state.audit_current or self._derived_audit_id()
+        return self._state.audit_current or self._derived_audit()[0]
 
     def audit_key(self, key_id: str) -> bytes:
         """The HMAC-SHA256 key an audit entry names; KeyNotFound if the ring does not hold it."""
         self.refresh()
-        if key_id == self._derived_audit_id():
-            return hkdf(self._state.index_root, _AUDIT_KEY_INFO)
+        derived_id, derived_key = self._derived_audit()
+        if key_id == derived_id:
+            return derived_key
         key = self._state.audit_keys.get(key_id)
         if key is None:
             self.refresh(force=True)
@@ -208,8 +210,14 @@ class LocalKeyring:
         self.refresh()
         return hkdf(self._state.index_root, _AUDIT_SIGNING_INFO)
 
-    def _derived_audit_id(self) -> str:
-        return "ak-" + hkdf(self._state.index_root, _AUDIT_KEY_ID_INFO, 6).hex()
+    def _derived_audit(self) -> tuple[str, bytes]:
+        """The first audit key and its id, derived from the index root (cached: HKDF per entry is slow)."""
+        root = self._state.index_root
+        cached = self._derived_cache
+        if cached is None or cached[0] != root:
+            cached = (root, "ak-" + hkdf(root, _AUDIT_KEY_ID_INFO, 6).hex(), hkdf(root, _AUDIT_KEY_INFO))
+            self._derived_cache = cached
+        return cached[1], cached[2]
 
     # --- rotation -----------------------------------------------------------------------------
 

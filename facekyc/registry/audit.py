@@ -113,15 +113,17 @@ class AuditReport:
                 "checkpoint_seq": self.checkpoint_seq}
 
 
-def _row_problem(keys: ChainKeys, row: AuditEntry, legacy_until: int) -> str | None:
-    """Why one entry's digest does not hold, or None."""
+def _row_problem(keys: ChainKeys, row: AuditEntry, legacy_until: int, cache: dict[str, bytes]) -> str | None:
+    """Why one entry's digest does not hold, or None; `cache` keeps the keys looked up so far."""
     try:
         if row.key_id is None:
             if row.seq > legacy_until:
                 return "unkeyed entry after the keyed chain began (rewritten with plain hashes?)"
             digest = entry_hash(row.seq, row.at, row.actor, row.action, row.target, row.details, row.prev_hash)
         else:
-            digest = entry_mac(keys.audit_key(row.key_id), row.key_id, row.seq, row.at, row.actor, row.action,
+            if row.key_id not in cache:
+                cache[row.key_id] = keys.audit_key(row.key_id)
+            digest = entry_mac(cache[row.key_id], row.key_id, row.seq, row.at, row.actor, row.action,
                                row.target, row.details, row.prev_hash)
     except KeyNotFound:
         return f"audit key {row.key_id!r} is not in the key ring"
@@ -143,6 +145,7 @@ def verify(session: Session, checkpoint: dict[str, Any] | None = None, batch: in
     legacy_until = _legacy_until(keys, checkpoint)
     want_seq = int(checkpoint["seq"]) if checkpoint is not None else None
     prev, expected_seq, count, last, legacy = GENESIS, 1, 0, 0, 0
+    cache: dict[str, bytes] = {}
     while True:
         rows = session.execute(select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq)
                                .limit(batch)).scalars().all()
@@ -153,7 +156,7 @@ def verify(session: Session, checkpoint: dict[str, Any] | None = None, batch: in
                 return AuditReport(False, count, expected_seq, "entry missing (sequence gap)", legacy)
             if row.prev_hash != prev:
                 return AuditReport(False, count, row.seq, "chain broken (previous hash differs)", legacy)
-            problem = _row_problem(keys, row, legacy_until)
+            problem = _row_problem(keys, row, legacy_until, cache)
             if problem:
                 return AuditReport(False, count, row.seq, problem, legacy)
             if checkpoint is not None and row.seq == want_seq and not hmac.compare_digest(row.hash,

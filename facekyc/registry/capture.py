@@ -194,14 +194,14 @@ class CaptureService:
         """A face crop is needed only if a review case or an enrolment may keep it."""
         return self.r.settings.review_evidence_max_days > 0 or self.r.settings.keep_enrolment_crop
 
-    def consume(self, session: Session, capture_id: str, purpose: str, operator_id: str | None) -> LiveCapture:
+    def consume(self, session: Session, capture_id: str, purpose: str, operator_id: str) -> LiveCapture:
         """Mark a checked capture used (inside the caller's transaction) and open its embeddings;
         only for the operator that created it (another operator's capture is 404, left unused)."""
         query = select(CaptureSession).where(CaptureSession.id == capture_id)
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update()
         row = session.execute(query).scalar_one_or_none()
-        if row is None or operator_id is None or row.operator_id != operator_id:
+        if row is None or row.operator_id != operator_id:
             raise NotFound("no such capture session", code="session_not_found", field="capture_session_id")
         if row.consumed_at is not None:
             raise Conflict("this capture session was already used", code="session_used", field="capture_session_id")

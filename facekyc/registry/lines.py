@@ -17,6 +17,7 @@ from facekyc.documents import IdentityDocument
 from facekyc.registry import audit
 from facekyc.registry.errors import Conflict, NotFound
 from facekyc.registry.registration import iccid_in_use, lock_identity
+from facekyc.registry.scope import Scope
 from facekyc.storage import enrolment_log
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import PhoneNumber, Subscriber, Subscription, utcnow
@@ -71,8 +72,10 @@ class LineService:
         log.info(f"{kind} decided", extra={"decision": check.decision, "reasons": check.reasons})
         return check
 
-    def numbers_for(self, doc: IdentityDocument, capture_id: str, actor: str, operator_id: str) -> FaceCheck:
+    def numbers_for(self, doc: IdentityDocument, capture_id: str, actor: str, scope: Scope) -> FaceCheck:
         """The holder's active numbers at the key's operator, only after the live face matches."""
+        operator_id = scope.own_operator()
+
         def tx() -> FaceCheck:
             with transaction(self.r.sessions) as session:
                 subscriber = self._subscriber(session, doc)
@@ -85,13 +88,16 @@ class LineService:
                         .order_by(Subscription.created_at)).scalars())
                 audit.append(session, actor=actor, action="numbers.queried", target=subscriber.ref if subscriber
                              else None, details={"decision": check.decision, "reasons": check.reasons,
-                                                 "scores": check.scores, "count": len(check.lines)})
+                                                 "scores": check.scores, "count": len(check.lines),
+                                                 "operator": operator_id, "store": scope.store})
                 return check
         return self._finish("numbers_query", with_retry(tx))
 
-    def close(self, doc: IdentityDocument, msisdn: str, capture_id: str, actor: str, operator_id: str) -> FaceCheck:
+    def close(self, doc: IdentityDocument, msisdn: str, capture_id: str, actor: str, scope: Scope) -> FaceCheck:
         """End one number of the key's operator; with no active number left anywhere, erase the
         subscriber (crypto-shredding). Another operator's number is 404 line_not_found."""
+        operator_id = scope.own_operator()
+
         def tx() -> tuple[FaceCheck, int | None]:
             erased_id = None
             with transaction(self.r.sessions) as session:
@@ -121,17 +127,18 @@ class LineService:
                 audit.append(session, actor=actor, action="line.closed" if line else "line.close_refused",
                              target=subscriber.ref if subscriber else None,
                              details={"decision": check.decision, "reasons": check.reasons, "scores": check.scores,
-                                      "subscription": line.id if line else None, "subscriber_erased": check.erased})
+                                      "subscription": line.id if line else None, "subscriber_erased": check.erased,
+                                      "operator": operator_id, "store": scope.store})
             return check, erased_id
         check, erased_id = with_retry(tx)
         if erased_id is not None:
             self.r.index.remove(erased_id)
         return self._finish("closure", check)
 
-    def replace_sim(self, msisdn: str, new_iccid: str, capture_id: str, actor: str, operator_id: str) -> FaceCheck:
+    def replace_sim(self, msisdn: str, new_iccid: str, capture_id: str, actor: str, scope: Scope) -> FaceCheck:
         """Move a number of the key's operator to a new SIM if the live face matches the enrolled
         one at the stricter FMR. Another operator's number is 404 line_not_found."""
-        fmr = self.r.settings.sim_swap_fmr_target
+        fmr, operator_id = self.r.settings.sim_swap_fmr_target, scope.own_operator()
 
         def tx() -> FaceCheck:
             with transaction(self.r.sessions) as session:
@@ -151,7 +158,7 @@ class LineService:
                 audit.append(session, actor=actor, action="sim.replaced" if check.decision == "approved"
                              else "sim.replacement_refused", target=line.id,
                              details={"decision": check.decision, "reasons": check.reasons, "scores": check.scores,
-                                      "fmr_target": fmr})
+                                      "fmr_target": fmr, "operator": operator_id, "store": scope.store})
                 return check
         return self._finish("sim_replacement", with_retry(tx))
 

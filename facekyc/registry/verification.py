@@ -9,6 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from facekyc.registry import audit
+from facekyc.registry.scope import Scope
 from facekyc.storage.db import transaction, with_retry
 from facekyc.vision.engine import Comparison
 
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
     from facekyc.registry.service import Registry
 
 
-def verify_faces(registry: Registry, document_photo: bytes, live_photo: bytes, actor: str) -> Comparison:
+def verify_faces(registry: Registry, document_photo: bytes, live_photo: bytes, actor: str,
+                 scope: Scope) -> Comparison:
+    """Compare at the service FMR; the audit entry names the key's operator and store."""
     t0 = time.perf_counter()
     doc = registry.engine.analyse(document_photo, purpose="document", policy="primary")
     live = registry.engine.analyse(live_photo, purpose="live", policy="single")
@@ -29,7 +32,8 @@ def verify_faces(registry: Registry, document_photo: bytes, live_photo: bytes, a
         with transaction(registry.sessions) as session:
             audit.append(session, actor=actor, action="verification.performed", details={
                 "decision": result.decision, "score": round(result.score, 4), "fmr_target": result.fmr_target,
-                "quality_passed": [doc.quality.passed, live.quality.passed]})
+                "quality_passed": [doc.quality.passed, live.quality.passed], "operator": scope.operator_id,
+                "store": scope.store})
     with_retry(tx)
     registry.metrics.decision("verification", result.decision, [])
     return result

@@ -196,8 +196,9 @@ def test_capture_session_rules(dep: Any, api: Any, faces: Any, ids: Any) -> None
 
 
 def test_stateless_verification_stores_nothing(dep: Any, api: Any, faces: Any) -> None:
+    clerk = api.key("clerk")  # made before counting: making it (and its operator) writes audit entries
     before = counts(dep)
-    r = api.client.post("/v1/verifications", headers=api.key("clerk"),
+    r = api.client.post("/v1/verifications", headers=clerk,
                         files={"document_photo": ("a.jpg", faces("Tony_Blair_0006")[0], "image/jpeg"),
                                "live_photo": ("b.jpg", faces("Tony_Blair_0094")[1], "image/jpeg")})
     assert r.status_code == 200 and r.json()["decision"] == "match", r.text
@@ -206,7 +207,9 @@ def test_stateless_verification_stores_nothing(dep: Any, api: Any, faces: Any) -
     with dep.registry.sessions() as s:
         entry = s.execute(select(AuditEntry).order_by(AuditEntry.seq.desc())).scalars().first()
     assert entry is not None and entry.action == "verification.performed"
-    assert set(__import__("json").loads(entry.details)) == {"decision", "score", "fmr_target", "quality_passed"}
+    details = __import__("json").loads(entry.details)
+    assert set(details) == {"decision", "score", "fmr_target", "quality_passed", "operator", "store"}
+    assert details["operator"] == "op"  # the clerk key's operator
 
 
 def test_rate_limit_per_key(deploy: Callable[..., Any], api_factory: Any) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from facekyc.storage.models import CaptureSession
+from facekyc.storage.models import ApiKey, CaptureSession
 
 COLIN_DOC, COLIN_LIVE = "Colin_Powell_0038", "Colin_Powell_0074"
 
@@ -123,6 +123,10 @@ def test_reviewer_and_auditor_scopes(api: Any, faces: Any, ids: Any) -> None:
     problem(api.client.get(f"/v1/registrations/{case}", headers=reviewer_b), 404, "registration_not_found")
     assert case in [c["id"] for c in api.client.get("/v1/reviews", headers=api.key("reviewer")).json()]  # global
 
+    capture = reg.json()["capture_session_id"]
+    problem(api.client.get(f"/v1/capture-sessions/{capture}", headers=reviewer_b), 404, "session_not_found")
+    assert api.client.get(f"/v1/capture-sessions/{capture}", headers=reviewer_a).status_code == 200
+
     auditor_b = scoped_key(api, "auditor", operator_id="opb")
     problem(api.client.get("/v1/audit", headers=auditor_b), 403, "global_scope_required")
     problem(api.client.get("/v1/audit/checkpoint", headers=auditor_b), 403, "global_scope_required")
@@ -151,3 +155,20 @@ def test_key_creation_states_the_scope(api: Any) -> None:
     entry = api.client.get("/v1/audit", params={"after": 0, "limit": 1000}, headers=api.key("auditor")).json()
     created = [e for e in entry if e["action"] == "apikey.created" and e["target"] == r.json()["id"]]
     assert created and created[0]["details"]["store"] == "Main St 3" and created[0]["details"]["operator"] == "opa"
+
+
+def test_clerk_key_from_before_scoping_may_not_act_until_assigned(api: Any, served: Any) -> None:
+    """Migration 0002 leaves old clerk keys without an operator: 403 key_not_scoped, never another's data."""
+    r = api.client.post("/v1/api-keys", json={"name": "old till", "role": "clerk", "operator_id": "opa"},
+                        headers=api.admin)
+    assert r.status_code == 201, r.text
+    old = {"Authorization": f"Bearer {r.json()['token']}"}
+    with served.registry.sessions() as session, session.begin():
+        key = session.get(ApiKey, r.json()["id"])
+        assert key is not None
+        key.operator_id = None  # what an 0001 clerk key looks like after the upgrade
+    assert api.client.get("/v1/me", headers=old).status_code == 200
+    problem(api.client.post("/v1/capture-sessions", headers=old), 403, "key_not_scoped")
+    problem(api.client.post("/v1/numbers-query", headers=old, json={
+        "doc_type": "cn_ric", "document": "11010519491231002X", "capture_session_id": "cap_x"}), 403,
+        "key_not_scoped")

@@ -112,6 +112,14 @@ def test_rotated_audit_key_keeps_old_entries_verifiable(make_registry: Callable[
     _fill(registry, 2)
     assert [r.key_id for r in _rows(registry)][-4:] == [old, old, new, new]
     assert _verify(registry).ok
+    # rotating and retiring master keys leaves the audit keys (and the signing key) alone
+    with registry.sessions() as session:
+        before = audit.make_checkpoint(session)
+    first_master = registry.keyring.key_id
+    registry.keyring.add_key()
+    registry.keyring.retire_key(first_master)
+    _fill(registry, 1)
+    assert _verify(registry, before).ok and registry.keyring.audit_key_id == new
 
 
 def test_cli_checkpoint_then_verify_detects_truncation(make_registry: Callable[..., Any], backend: str,

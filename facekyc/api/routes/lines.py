@@ -35,8 +35,7 @@ def view(check: FaceCheck) -> FaceCheckView:
                          "enrolled template; lists the active numbers only when it does.", responses=ERRORS)
 def numbers_query(body: NumbersQueryIn, registry: RegistryDep, caller: Clerk) -> FaceCheckView:
     doc = parse_document(body.doc_type, body.document)
-    return view(registry.lines.numbers_for(doc, body.capture_session_id, caller.actor,
-                                           caller.scope.own_operator()))
+    return view(registry.lines.numbers_for(doc, body.capture_session_id, caller.actor, caller.scope))
 
 
 @router.post("/closures", response_model=FaceCheckView, summary="End a number (face-verified)",
@@ -45,8 +44,7 @@ def numbers_query(body: NumbersQueryIn, registry: RegistryDep, caller: Clerk) ->
 def close_line(body: ClosureIn, registry: RegistryDep, caller: Clerk) -> FaceCheckView:
     doc = parse_document(body.doc_type, body.document)
     msisdn = normalise_msisdn(body.msisdn, "ZZ")
-    return view(registry.lines.close(doc, msisdn, body.capture_session_id, caller.actor,
-                                     caller.scope.own_operator()))
+    return view(registry.lines.close(doc, msisdn, body.capture_session_id, caller.actor, caller.scope))
 
 
 @router.post("/sim-replacements", response_model=FaceCheckView, summary="Move a number to a new SIM",
@@ -55,5 +53,4 @@ def close_line(body: ClosureIn, registry: RegistryDep, caller: Clerk) -> FaceChe
 def replace_sim(body: SimReplacementIn, registry: RegistryDep, caller: Clerk) -> FaceCheckView:
     msisdn = normalise_msisdn(body.msisdn, "ZZ")
     iccid = validate_iccid(body.new_iccid)
-    return view(registry.lines.replace_sim(msisdn, iccid, body.capture_session_id, caller.actor,
-                                           caller.scope.own_operator()))
+    return view(registry.lines.replace_sim(msisdn, iccid, body.capture_session_id, caller.actor, caller.scope))

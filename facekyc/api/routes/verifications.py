@@ -27,11 +27,12 @@ def verify(registry: Annotated[Registry, Depends(get_registry)],
            caller: Annotated[Caller, Depends(require("clerk"))],
            document_photo: Annotated[UploadFile, File()], live_photo: Annotated[UploadFile, File()]
            ) -> VerificationView:
-    caller.scope.own_operator()  # a clerk key from before operator scoping may not act until assigned
+    scope = caller.scope
+    scope.own_operator()  # a clerk key from before operator scoping may not act until assigned
     limit = registry.settings.max_upload_bytes
     doc = read_upload(document_photo, "document_photo", limit, IMAGE_TYPES)
     live = read_upload(live_photo, "live_photo", limit, IMAGE_TYPES)
-    result = verify_faces(registry, doc, live, caller.actor)
+    result = verify_faces(registry, doc, live, caller.actor, scope)
     assert result.quality_a is not None and result.quality_b is not None
     words = explain_score(result.score, result.threshold, result.estimated_fmr)
     return VerificationView(decision=result.decision, score=result.score, threshold=result.threshold,
