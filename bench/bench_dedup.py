@@ -122,7 +122,8 @@ def main() -> None:
                 times.append((time.perf_counter() - t) * 1000)
                 tops.append([h.subscriber_id for h in hits])
                 top = hits[0] if hits else None
-                found += bool(top and top.subscriber_id == k + 1 and scorer.template_score(top.inner_product) >= threshold)
+                planted = top is not None and top.subscriber_id == k + 1
+                found += bool(planted and top and scorer.template_score(top.inner_product) >= threshold)
             if backend == "flat":
                 reference = tops
             same = sum(a == b for a, b in zip(tops, reference or [], strict=False))
