@@ -76,3 +76,13 @@ def fake_face() -> Callable[..., FaceAnalysis]:
 @pytest.fixture
 def fake_live() -> Callable[[FaceAnalysis | None], LivenessResult]:
     return live_result
+
+
+def current_schema(registry: Registry) -> str | None:
+    """The PostgreSQL schema a registry works in (None on SQLite): to open a second one on the same data."""
+    if registry.db.dialect.name != "postgresql":
+        return None
+    from sqlalchemy import text
+
+    with registry.db.connect() as conn:
+        return str(conn.execute(text("SELECT current_schema()")).scalar_one())

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import current_schema
 from idnumbers import iccid, ric_number
-from sqlalchemy import text
 
 from facekyc.documents import parse_document
 from facekyc.registry.registration import RegistrationOutcome, RegistrationRequest
@@ -29,11 +29,7 @@ class Twins:
         self.faces: dict[int, Any] = {}
         hook = lambda _e, frames, _c, _n: fake_live(self.faces[int(frames[0].t_ms)])  # noqa: E731
         self.a: Registry = make_registry(liveness=hook)
-        schema = None
-        if self.a.db.dialect.name == "postgresql":
-            with self.a.db.connect() as conn:
-                schema = str(conn.execute(text("SELECT current_schema()")).scalar_one())
-        self.b = Registry.open(self.a.settings, self.a.engine, liveness=hook, schema=schema)
+        self.b = Registry.open(self.a.settings, self.a.engine, liveness=hook, schema=current_schema(self.a))
         self.rng = np.random.default_rng(11)
         self.seq = 0
         with transaction(self.a.sessions) as session:

@@ -19,32 +19,32 @@ import numpy.typing as npt
 
 from facekyc.storage.vector_index.base import Hit
 
-CHUNK_ROWS = 1 << 20
 TRAIN_ROWS = 100_000
 CODECS = {"int8": faiss.ScalarQuantizer.QT_8bit, "fp16": faiss.ScalarQuantizer.QT_fp16}
 
 
 class _Spill:
-    """Append-only float32 rows in memory-mapped chunk files, addressed by row number."""
+    """Append-only float32 rows in one file, read back through a read-only memory map: only the rows a
+    re-rank touches are mapped into the process (the page cache may keep the rest, evictably)."""
 
     def __init__(self, dim: int, directory: Path | None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="facekyc-spill-", dir=directory)
-        self.dim, self.rows, self._chunks = dim, 0, list[np.memmap]()
+        self.path = Path(self._tmp.name) / "rows.f32"
+        self._file = self.path.open("ab")
+        self.dim, self.rows = dim, 0
+        self._map: np.memmap | None = None
 
     def append(self, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.int64]:
-        first, done = self.rows, 0
-        while done < len(vectors):
-            if self.rows == len(self._chunks) * CHUNK_ROWS:
-                path = Path(self._tmp.name) / f"{len(self._chunks)}.f32"
-                self._chunks.append(np.memmap(path, np.float32, "w+", shape=(CHUNK_ROWS, self.dim)))
-            offset = self.rows % CHUNK_ROWS
-            take = min(len(vectors) - done, CHUNK_ROWS - offset)
-            self._chunks[-1][offset:offset + take] = vectors[done:done + take]
-            self.rows, done = self.rows + take, done + take
+        first = self.rows
+        self._file.write(np.ascontiguousarray(vectors, dtype=np.float32).tobytes())
+        self._file.flush()
+        self.rows += len(vectors)
         return np.arange(first, self.rows, dtype=np.int64)
 
     def take(self, rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
-        return np.stack([self._chunks[r // CHUNK_ROWS][r % CHUNK_ROWS] for r in rows.tolist()])
+        if self._map is None or len(self._map) < self.rows:
+            self._map = np.memmap(self.path, np.float32, "r", shape=(self.rows, self.dim))
+        return np.asarray(self._map[rows], dtype=np.float32)
 
 
 class CompactIndex:
@@ -127,17 +127,21 @@ class CompactIndex:
             self._new(mat.shape[1], mat)
             self._insert([sid for sid, _ in pairs], mat)
 
-    def rebuild_matrix(self, ids: npt.NDArray[np.int64], mat: npt.NDArray[np.float32]) -> None:
-        """Bulk load without per-row Python objects (benchmarks at 10M)."""
+    def bulk_load(self, chunks: Iterable[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]) -> None:
+        """Replace the content from (ids, matrix) chunks without per-row Python objects (millions of rows);
+        int8 ranges are trained on the first chunk."""
         with self._lock:
-            self._new(mat.shape[1], mat)
-            assert self._index is not None and self._spill is not None
-            step = 1 << 20
-            for start in range(0, len(mat), step):
-                part = np.ascontiguousarray(mat[start:start + step], dtype=np.float32)
-                rows = self._spill.append(part)
-                self._index.add_with_ids(part, rows)
-            self._id_of, self._count = np.asarray(ids, dtype=np.int64).copy(), len(ids)
+            self._index = None
+            all_ids: list[npt.NDArray[np.int64]] = []
+            for ids, mat in chunks:
+                part = self._matrix(mat)
+                if self._index is None:
+                    self._new(part.shape[1], part)
+                assert self._index is not None and self._spill is not None
+                self._index.add_with_ids(part, self._spill.append(part))
+                all_ids.append(np.asarray(ids, dtype=np.int64))
+            self._id_of = np.concatenate(all_ids) if all_ids else np.empty(0, np.int64)
+            self._count = len(self._id_of)
 
     def ids(self) -> set[int]:
         with self._lock:
