@@ -25,7 +25,8 @@ from facekyc.registry.numbers import assign_number
 from facekyc.registry.policy import Decision, RuleHit, number_limit, outcome
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import Operator, Registration, Subscriber, Subscription, utcnow
-from facekyc.vision.engine import FaceAnalysis, Scorer
+from facekyc.vision.engine import FaceAnalysis
+from facekyc.vision.fmr_words import estimated_fmr, fmr_floor
 
 if TYPE_CHECKING:
     from facekyc.registry.service import Registry
@@ -77,11 +78,6 @@ def iccid_in_use(session: Session, iccid: str) -> bool:
                                                          Subscription.status == "active")).first() is not None
 
 
-def estimated_fmr(scorer: Scorer, score: float) -> float:
-    """The calibrated share of different-person comparisons scoring at least `score`."""
-    return scorer.calibration.scores[scorer.score_name].estimated_fmr(score)
-
-
 class RegistrationService:
     def __init__(self, registry: Registry) -> None:
         self.r = registry
@@ -130,6 +126,7 @@ class RegistrationService:
                 scores["document_vs_live"] = round(cmp.score, 4)
                 scores["threshold"] = round(cmp.threshold, 4)
                 scores["estimated_fmr"] = cmp.estimated_fmr
+                scores["estimated_fmr_floor"] = fmr_floor(scorer)
                 if cmp.decision != "match":
                     hits.append(RuleHit("face_mismatch", "reject", {"score": round(cmp.score, 4),
                                                                     "threshold": round(cmp.threshold, 4)}))
