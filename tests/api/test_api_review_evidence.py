@@ -133,6 +133,25 @@ def test_open_case_shows_its_crops_and_the_duplicates_to_reviewers_only_and_the_
                                ).all().__len__() == 2
 
 
+def test_a_face_change_under_the_same_identity_shows_the_enrolled_face(with_crops: Any, api_factory: Any,
+                                                                       faces: Any, ids: Any, engine: Any) -> None:
+    """Colin's ID (enrolled above) comes back with Tony Blair's face on the photo and at the camera."""
+    api = client_for(with_crops, api_factory)
+    case = register(api, faces, "Tony_Blair_0006", "Tony_Blair_0094", ids.ric(1))
+    assert case["decision"] == "review" and case["reasons"] == ["identity_face_mismatch"], case
+    reviewer = api.key("reviewer")
+    listing = api.client.get(f"/v1/reviews/{case['id']}/evidence", headers=reviewer).json()
+    [own] = listing["matches"]
+    assert own["available"] is True and set(listing["images"]) == {"document", "live"}
+    r = api.client.get(own["url"], headers=reviewer)
+    assert r.status_code == 200 and same_face(engine, r.content, faces(COLIN_LIVE)[1])
+    assert not same_face(engine, r.content, faces("Tony_Blair_0094")[1])
+    r = api.client.post(f"/v1/reviews/{case['id']}", json={"decision": "reject", "comment": "not the holder"},
+                        headers=reviewer)
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert api.client.get(own["url"], headers=reviewer).status_code == 404
+
+
 def test_without_enrolment_crops_the_case_says_what_cannot_be_shown_and_stale_cases_are_purged(
         default: Any, api_factory: Any, faces: Any, ids: Any) -> None:
     api = client_for(default, api_factory)
