@@ -226,3 +226,38 @@ def test_the_kiosk_can_check_an_operator_id(default: Any, api_factory: Any) -> N
     assert r.status_code == 404 and r.json()["code"] == "operator_not_found"
     assert r.headers["content-type"].startswith("application/problem+json")
     assert api.client.get("/v1/operators/op/public", headers=api.key("auditor")).status_code == 403
+
+
+def test_views_racing_the_decision_are_each_audited_and_none_after_it(with_crops: Any, api_factory: Any,
+                                                                       faces: Any, ids: Any) -> None:
+    """8 threads fetch the crops while the case is decided: every image served has its audit entry, and
+    once the decision is committed nothing more is served (bounded: a few seconds)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    api = client_for(with_crops, api_factory)
+    case = register(api, faces, COLIN_OTHER, COLIN_OTHER, ids.ric(6))
+    assert case["decision"] == "review", case
+    reviewer = api.key("reviewer")
+    base = f"{with_crops.base_url}/v1/reviews/{case['id']}/evidence"
+
+    def look(i: int) -> int:
+        with httpx.Client(timeout=60) as client:
+            r = client.get(f"{base}/{'document' if i % 2 else 'live'}", headers=reviewer)
+            assert r.status_code in (200, 404), r.text
+            return r.status_code
+
+    def decide() -> None:
+        with httpx.Client(timeout=60) as client:
+            r = client.post(f"{with_crops.base_url}/v1/reviews/{case['id']}", headers=reviewer,
+                            json={"decision": "reject", "comment": "race test"})
+            assert r.status_code == 200, r.text
+
+    with ThreadPoolExecutor(8) as pool:
+        early = list(pool.map(look, range(16)))
+        racing = [pool.submit(look, i) for i in range(24)]
+        pool.submit(decide).result()
+        during = [f.result() for f in racing]
+        late = list(pool.map(look, range(16)))
+    served = [s for s in early + during + late if s == 200]
+    assert set(early) == {200} and set(late) == {404}
+    assert len(views(with_crops, case["id"])) == len(served)
