@@ -164,14 +164,13 @@ class RegistrationService:
                 self._seal_pending(reg, req, live_template)
                 if subscriber is not None:
                     reg.subscriber_id = subscriber.id
-                session.add(reg)
-                session.flush()
-                evidence.keep(self.r, session, reg.id, self._document_crop(req), capture.face_crop)
             reg.status = {"approved": "completed", "rejected": "rejected", "review": "pending_review"}[decision]
             reg.reasons = [h.code for h in hits]
             reg.rules = [h.to_dict() for h in hits]
             session.add(reg)
             session.flush()
+            if decision == "review":  # the reviewer's evidence, until the decision
+                evidence.keep(self.r, session, reg.id, self._document_crop(req), capture.face_crop)
             if req.document_photo is not None and self.r.settings.retain_images_days > 0:
                 from facekyc.registry.retention import retain_image
 
