@@ -52,7 +52,7 @@ def compare(
 ) -> None:
     """Compare two face images 1:1 at a stated false match rate."""
     from facekyc.vision.engine import FaceEngine
-    from facekyc.vision.fmr_words import explain_score
+    from facekyc.vision.fmr_words import explain_score, fmr_floor
 
     try:
         engine = FaceEngine()
@@ -71,7 +71,7 @@ def compare(
     except FaceKycError as exc:
         print_error(exc, as_json)
         raise typer.Exit(2) from exc
-    words = explain_score(result.score, result.threshold, result.estimated_fmr)
+    words = explain_score(result.score, result.threshold, result.estimated_fmr, fmr_floor(engine.scorer))
     if as_json:
         console.print_json(json.dumps({**result.to_dict(), "margin": words.margin, "fmr_words": words.fmr_words}))
         return

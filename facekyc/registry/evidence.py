@@ -151,18 +151,23 @@ def pending_case(session: Session, registration_id: str) -> Registration:
     return reg
 
 
-def duplicate_refs(reg: Registration) -> list[str]:
-    """The subscriber references a `duplicate_face` rule named for this case."""
+def compared_refs(session: Session, reg: Registration) -> list[str]:
+    """The enrolled subscribers this case's live face was compared with and found questionable: the ones a
+    `duplicate_face` rule named, and the identity's own enrolled face for `identity_face_mismatch`."""
     refs: list[str] = []
     for rule in reg.rules:
         if rule.get("code") == "duplicate_face":
             refs.extend(str(m["subscriber"]) for m in rule.get("detail", {}).get("matches", []) if m.get("subscriber"))
+        elif rule.get("code") == "identity_face_mismatch" and reg.subscriber_id is not None:
+            own = session.get(Subscriber, reg.subscriber_id)
+            if own is not None:
+                refs.append(own.ref)
     return refs
 
 
 def case_evidence(session: Session, registration_id: str) -> CaseEvidence:
     reg = pending_case(session, registration_id)
-    refs = duplicate_refs(reg)
+    refs = compared_refs(session, reg)
     available = set()
     if refs:
         available = set(session.execute(select(Subscriber.ref).where(
@@ -202,7 +207,7 @@ def view_image(registry: Registry, registration_id: str, what: str, actor: str,
                 image = open_case_image(registry, row, what)  # type: ignore[arg-type]
                 details = {"image": what}
             else:
-                if what not in duplicate_refs(reg):
+                if what not in compared_refs(session, reg):
                     raise NotFound("this case names no such subscriber", code="evidence_not_found")
                 subscriber = session.execute(select(Subscriber).where(Subscriber.ref == what)).scalar_one_or_none()
                 crop = open_subscriber_crop(registry, subscriber) if subscriber is not None else None

@@ -27,7 +27,8 @@ from facekyc.registry.scope import Scope
 from facekyc.storage import enrolment_log
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import Operator, Registration, Subscriber, Subscription, utcnow
-from facekyc.vision.engine import FaceAnalysis, Scorer
+from facekyc.vision.engine import FaceAnalysis
+from facekyc.vision.fmr_words import estimated_fmr, fmr_floor
 
 if TYPE_CHECKING:
     from facekyc.registry.service import Registry
@@ -77,11 +78,6 @@ def active_count(session: Session, subscriber_id: int, operator_id: str) -> int:
 def iccid_in_use(session: Session, iccid: str) -> bool:
     return session.execute(select(Subscription.id).where(Subscription.iccid == iccid,
                                                          Subscription.status == "active")).first() is not None
-
-
-def estimated_fmr(scorer: Scorer, score: float) -> float:
-    """The calibrated share of different-person comparisons scoring at least `score`."""
-    return scorer.calibration.scores[scorer.score_name].estimated_fmr(score)
 
 
 class RegistrationService:
@@ -135,6 +131,7 @@ class RegistrationService:
                 scores["document_vs_live"] = round(cmp.score, 4)
                 scores["threshold"] = round(cmp.threshold, 4)
                 scores["estimated_fmr"] = cmp.estimated_fmr
+                scores["estimated_fmr_floor"] = fmr_floor(scorer)
                 if cmp.decision != "match":
                     hits.append(RuleHit("face_mismatch", "reject", {"score": round(cmp.score, 4),
                                                                     "threshold": round(cmp.threshold, 4)}))
@@ -172,14 +169,13 @@ class RegistrationService:
                 self._seal_pending(reg, req, live_template)
                 if subscriber is not None:
                     reg.subscriber_id = subscriber.id
-                session.add(reg)
-                session.flush()
-                evidence.keep(self.r, session, reg.id, self._document_crop(req), capture.face_crop)
             reg.status = {"approved": "completed", "rejected": "rejected", "review": "pending_review"}[decision]
             reg.reasons = [h.code for h in hits]
             reg.rules = [h.to_dict() for h in hits]
             session.add(reg)
             session.flush()
+            if decision == "review":  # the reviewer's evidence, until the decision
+                evidence.keep(self.r, session, reg.id, self._document_crop(req), capture.face_crop)
             if req.document_photo is not None and self.r.settings.retain_images_days > 0:
                 from facekyc.registry.retention import retain_image
 

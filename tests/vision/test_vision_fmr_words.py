@@ -23,6 +23,12 @@ def test_fmr_in_words(fmr: float, words: str) -> None:
     assert fmr_in_words(fmr) == words
 
 
+def test_at_the_calibration_floor_the_words_are_a_bound() -> None:
+    assert fmr_in_words(8.4e-7, floor=8.4e-7) == "fewer than 1 in 1.2 million"
+    assert fmr_in_words(2e-6, floor=8.4e-7) == "about 1 in 500,000"
+    assert "fewer than 1 in 1.2 million comparisons" in explain_score(18.0, 0.8, 8.4e-7, 8.4e-7).summary
+
+
 def test_explained_score_states_the_margin_on_either_side() -> None:
     above = explain_score(0.62, 0.41, 8.3e-7)
     assert above.margin == pytest.approx(0.21) and "0.210 above the threshold 0.410" in above.summary

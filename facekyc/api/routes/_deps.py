@@ -35,9 +35,10 @@ def registration_view(reg: Registration, msisdn: str | None) -> RegistrationView
 def explained_scores(reg: Registration) -> list[ExplainedScoreView]:
     """Each comparison of the decision with its margin and estimated FMR in words (where recorded)."""
     scores, out = reg.scores, []
+    floor = scores.get("estimated_fmr_floor")
 
     def add(name: str, score: float, threshold: float, fmr: float) -> None:
-        out.append(ExplainedScoreView(name=name, **explain_score(score, threshold, fmr).to_dict()))
+        out.append(ExplainedScoreView(name=name, **explain_score(score, threshold, fmr, floor).to_dict()))
 
     if "document_vs_live" in scores and "estimated_fmr" in scores:
         add("document_vs_live", scores["document_vs_live"], scores["threshold"], scores["estimated_fmr"])

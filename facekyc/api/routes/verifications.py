@@ -14,7 +14,7 @@ from facekyc.api.schemas import VerificationView
 from facekyc.api.uploads import IMAGE_TYPES, read_upload
 from facekyc.registry.service import Registry
 from facekyc.registry.verification import verify_faces
-from facekyc.vision.fmr_words import explain_score
+from facekyc.vision.fmr_words import explain_score, fmr_floor
 
 router = APIRouter(prefix="/v1/verifications", tags=["verification"], route_class=MediaTypeRoute)
 
@@ -34,7 +34,7 @@ def verify(registry: Annotated[Registry, Depends(get_registry)],
     live = read_upload(live_photo, "live_photo", limit, IMAGE_TYPES)
     result = verify_faces(registry, doc, live, caller.actor, scope)
     assert result.quality_a is not None and result.quality_b is not None
-    words = explain_score(result.score, result.threshold, result.estimated_fmr)
+    words = explain_score(result.score, result.threshold, result.estimated_fmr, fmr_floor(registry.scorer))
     return VerificationView(decision=result.decision, score=result.score, threshold=result.threshold,
                             fmr_target=result.fmr_target, estimated_fmr=result.estimated_fmr, margin=words.margin,
                             fmr_words=words.fmr_words, summary=words.summary,

@@ -18,6 +18,7 @@ const SCORE_LABELS = {
   dedup_fmr_target: "Duplicate search FMR target",
   enrolled_vs_live: "Enrolled face vs live face",
   enrolled_vs_live_estimated_fmr: "Estimated false match rate (enrolled face)",
+  estimated_fmr_floor: "Smallest false match rate the calibration can estimate",
 };
 
 // ---- sign in / out, routing ------------------------------------------------------------------------
@@ -213,7 +214,7 @@ async function showEvidence(reg) {
 
 function scoreRows(scores) {
   return Object.entries(scores).map(([k, v]) => h("tr", {}, h("th", { scope: "row" }, SCORE_LABELS[k] || k.replace(/_/g, " ")),
-    h("td", { class: "num" }, k === "estimated_fmr" || k.endsWith("fmr_target") ? Number(v).toExponential(1) : formatScore(v))));
+    h("td", { class: "num" }, k.includes("estimated_fmr") || k.endsWith("fmr_target") ? Number(v).toExponential(1) : formatScore(v))));
 }
 
 function livenessBlock(capture) {
