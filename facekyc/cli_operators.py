@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from facekyc.cli_output import console, err_console
+from facekyc.cli_output import console, err_console, print_error
 from facekyc.errors import FaceKycError
 
 operators_app = typer.Typer(help="Mobile operators (each with its own number pool).", no_args_is_help=True)
@@ -22,7 +22,7 @@ ACTOR = "cli"
 
 
 def _fail(exc: FaceKycError) -> typer.Exit:
-    err_console.print(f"[red]error[/red] {exc.code}: {exc.message}")
+    print_error(exc, as_json=False)
     return typer.Exit(2)
 
 

@@ -48,7 +48,8 @@ def create_capture_session(registry: RegistryDep, caller: Clerk) -> CaptureSessi
              summary="Upload the capture once: a JPEG burst with client timestamps, or one video",
              description="multipart/form-data with `nonce` and either `frames` (several image/jpeg parts) plus "
                          "`timestamps` (JSON list of client times in ms, one per frame) or `video` (video/webm or "
-                         "video/mp4). Runs the liveness check and stores only its result and the encrypted "
+                         "video/mp4; a part labelled application/octet-stream, as curl labels .webm files, is typed by "
+                         "its first bytes). Runs the liveness check and stores only its result and the encrypted "
                          "best-frame embeddings. A second upload is refused (409 session_used).",
              responses=problem_responses(403, 404, 409, 410, 413, 415, 422, 503))
 def upload_frames(capture_id: str, registry: RegistryDep, caller: Clerk,
