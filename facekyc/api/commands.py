@@ -1,5 +1,5 @@
-"""Service commands for `facekyc`: serve, db upgrade, keys rotate/status, audit verify, apikeys create,
-retention purge. Registered on the main Typer app by `facekyc.cli`."""
+"""Service commands for `facekyc`: serve, db upgrade, keys rotate/status, audit verify/checkpoint/rotate-key,
+apikeys create/assign, retention purge. Registered on the main Typer app by `facekyc.cli`."""
 
 from __future__ import annotations
 
