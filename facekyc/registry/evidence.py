@@ -141,10 +141,14 @@ class CaseEvidence:
         return out
 
 
-def pending_case(session: Session, registration_id: str) -> Registration:
-    """The case, if it is still open: evidence of a decided case is gone (404)."""
+OperatorCheck = Callable[[str], bool]
+
+
+def pending_case(session: Session, registration_id: str, allowed: OperatorCheck) -> Registration:
+    """The case, if the caller may see its operator's cases and it is still open: evidence of a decided
+    case is gone (404). Another operator's case is "no such registration", as if it did not exist."""
     reg = session.get(Registration, registration_id)
-    if reg is None:
+    if reg is None or not allowed(reg.operator_id):
         raise NotFound("no such registration", code="registration_not_found")
     if reg.status != "pending_review":
         raise NotFound("this case is decided: its evidence was destroyed", code="evidence_not_found")
@@ -165,8 +169,8 @@ def compared_refs(session: Session, reg: Registration) -> list[str]:
     return refs
 
 
-def case_evidence(session: Session, registration_id: str) -> CaseEvidence:
-    reg = pending_case(session, registration_id)
+def case_evidence(session: Session, registration_id: str, allowed: OperatorCheck) -> CaseEvidence:
+    reg = pending_case(session, registration_id, allowed)
     refs = compared_refs(session, reg)
     available = set()
     if refs:
@@ -190,16 +194,13 @@ def purge_stale(session: Session, now: datetime) -> tuple[int, int]:
     return int(cases), int(captures)
 
 
-def view_image(registry: Registry, registration_id: str, what: str, actor: str,
-               allowed: Callable[[str], bool]) -> bytes:
+def view_image(registry: Registry, registration_id: str, what: str, actor: str, allowed: OperatorCheck) -> bytes:
     """One audited look at an open case's image: `what` is document, live or a duplicate's subscriber ref.
 
     The audit entry and the read share one transaction: no image leaves without its entry."""
     def tx() -> bytes:
         with transaction(registry.sessions) as session:
-            reg = pending_case(session, registration_id)
-            if not allowed(reg.operator_id):
-                raise NotFound("no such registration", code="registration_not_found")
+            reg = pending_case(session, registration_id, allowed)
             if what in ("document", "live"):
                 row = session.get(ReviewEvidence, registration_id)
                 if row is None:

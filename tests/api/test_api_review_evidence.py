@@ -261,3 +261,29 @@ def test_views_racing_the_decision_are_each_audited_and_none_after_it(with_crops
     served = [s for s in early + during + late if s == 200]
     assert set(early) == {200} and set(late) == {404}
     assert len(views(with_crops, case["id"])) == len(served)
+
+
+def test_another_operators_case_is_not_found_and_not_audited(default: Any, api_factory: Any, faces: Any,
+                                                              ids: Any) -> None:
+    """The operator check the routes pass in (reviewer keys are global until keys carry an operator)."""
+    from types import SimpleNamespace
+
+    from facekyc.api.routes.reviews import may_review
+    from facekyc.registry import evidence
+    from facekyc.registry.errors import NotFound
+
+    api = client_for(default, api_factory)
+    case = register(api, faces, COLIN_OTHER, COLIN_LIVE, ids.ric(8))
+    assert case["decision"] == "review", case
+    for deny in (lambda op: op != "op", lambda op: False):
+        with pytest.raises(NotFound) as refused:
+            evidence.view_image(default.registry, case["id"], "live", "apikey:other", deny)
+        assert refused.value.code == "registration_not_found"
+        with default.registry.sessions() as session, pytest.raises(NotFound):
+            evidence.case_evidence(session, case["id"], deny)
+    assert views(default, case["id"]) == []
+    image = evidence.view_image(default.registry, case["id"], "live", "apikey:mine", lambda op: op == "op")
+    assert image[:3] == b"\xff\xd8\xff" and len(views(default, case["id"])) == 1
+    assert may_review(SimpleNamespace(operator_id="op"), "op")  # type: ignore[arg-type]
+    assert not may_review(SimpleNamespace(operator_id="other"), "op")  # type: ignore[arg-type]
+    assert may_review(SimpleNamespace(), "op")  # type: ignore[arg-type]  # a key with no operator: global

@@ -55,9 +55,7 @@ def case_evidence(registration_id: CaseId, registry: RegistryDep, caller: Review
                   ) -> EvidenceView:
     response.headers.update(NO_STORE)
     with registry.sessions() as session:
-        case = evidence.case_evidence(session, registration_id)
-    if not may_review(caller, case.registration.operator_id):
-        raise NotFound("no such registration", code="registration_not_found")
+        case = evidence.case_evidence(session, registration_id, lambda op: may_review(caller, op))
     base = f"/v1/reviews/{registration_id}/evidence"
     row = case.row
     return EvidenceView(
