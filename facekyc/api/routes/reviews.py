@@ -13,7 +13,6 @@ from facekyc.api.routes._deps import MAX_INT32, get_registry, registration_view
 from facekyc.api.routing import MediaTypeRoute
 from facekyc.api.schemas import EvidenceMatchView, EvidenceView, RegistrationView, ReviewDecisionIn
 from facekyc.registry import evidence
-from facekyc.registry.errors import NotFound
 from facekyc.registry.service import Registry
 from facekyc.storage.models import as_utc
 
