@@ -1,8 +1,9 @@
 """Soak: a real `facekyc serve` on loopback gets thousands of mixed good (real LFW faces) and hostile
 requests with concurrency; prints p50/p95 latency, answers by status and the server's RSS over time.
 
-Two servers are soaked one after the other, identical except for glibc's malloc arenas: the default
-(up to 8 per core, one per thread that allocates) and MALLOC_ARENA_MAX=2, and the ratios are printed.
+Two servers are soaked one after the other, identical except for glibc's malloc arenas: the service's
+default (FACEKYC_MALLOC_ARENA_MAX=2, set with mallopt at start) and glibc's own default (up to 8 arenas
+per core, one per thread that allocates: FACEKYC_MALLOC_ARENA_MAX=0); the ratios are printed.
 Loopback only; bounded by --requests and --max-seconds per server; stops the servers itself.
 
     FACEKYC_TEST_DATA=../shared/data python bench/soak.py [--requests 3000] [--concurrency 16]
@@ -228,13 +229,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--max-seconds", type=float, default=300.0, help="per server")
-    parser.add_argument("--only", choices=["default", "arena2"], help="soak one server only")
+    parser.add_argument("--only", choices=["arenas2", "glibc"], help="soak one server only")
     args = parser.parse_args()
     data = Path(os.environ.get("FACEKYC_TEST_DATA", "../shared/data")) / "lfw-view1"
     if not data.is_dir():
         sys.exit(f"LFW View 1 not found under {data}; set FACEKYC_TEST_DATA")
     plan = request_plan(args.requests, good_faces(data, 200), random.Random(9))
-    configs = {"default": {}, "arena2": {"MALLOC_ARENA_MAX": "2"}}
+    configs = {"arenas2": {"FACEKYC_MALLOC_ARENA_MAX": "2"}, "glibc": {"FACEKYC_MALLOC_ARENA_MAX": "0"}}
     runs = [soak(label, env, plan, args) for label, env in configs.items() if args.only in (None, label)]
     for run in runs:
         report(run)
@@ -242,8 +243,8 @@ def main() -> None:
         a, b = runs
         peak = [max(m for _, _, m in r.rss) for r in runs]
         every = [[v for vs in r.latencies.values() for v in vs] for r in runs]
-        print(f"\nratio arena2/default: peak RSS {peak[1] / peak[0]:.2f}, end RSS {b.rss[-1][2] / a.rss[-1][2]:.2f}, "
-              f"p95 {pct(every[1], 95) / pct(every[0], 95):.2f}")
+        print(f"\nratio {a.label}/{b.label}: peak RSS {peak[0] / peak[1]:.2f}, "
+              f"end RSS {a.rss[-1][2] / b.rss[-1][2]:.2f}, p95 {pct(every[0], 95) / pct(every[1], 95):.2f}")
 
 
 if __name__ == "__main__":

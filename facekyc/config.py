@@ -66,6 +66,8 @@ class Settings(BaseSettings):
     face_work_slots: int = Field(4, ge=1, description="Face/liveness requests served at once; one more is "
                                  "answered 503 busy (bounds memory and CPU under load).")
     busy_retry_after_s: int = Field(2, ge=1, description="Retry-After (seconds) sent with 503 busy.")
+    malloc_arena_max: int = Field(2, ge=0, description="glibc malloc arenas for the server (0: glibc's default "
+                                  "of 8 per core); fewer arenas keep RSS level under load (BENCHMARKS.md).")
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file under data_dir."""

@@ -14,12 +14,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from fastapi_offline import FastAPIOffline
 
 from facekyc import __version__
 from facekyc.api import problems
 from facekyc.api.auth import RateLimiter
+from facekyc.api.memory import limit_malloc_arenas
 from facekyc.api.middleware import BodyLimit, CompleteOnError, FaceWorkGate, describe_busy
 from facekyc.api.routes import (
     admin,
@@ -33,6 +34,7 @@ from facekyc.api.routes import (
     reviews,
     verifications,
 )
+from facekyc.api.text_input import reject_nul
 from facekyc.config import Settings
 from facekyc.registry.liveness import LivenessChecker
 from facekyc.registry.retention import purge_due
@@ -56,8 +58,10 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
                liveness: LivenessChecker | None = None, registry: Registry | None = None,
                schema: str | None = None) -> FastAPI:
     """Build the app; opens (and migrates) the database and loads the face engine if none is given."""
+    settings = registry.settings if registry is not None else (settings or Settings())
+    if settings.malloc_arena_max > 0:
+        limit_malloc_arenas(settings.malloc_arena_max)  # before the engine and the request threads allocate
     if registry is None:
-        settings = settings or Settings()
         if engine is None:
             from facekyc.vision.engine import FaceEngine
 
@@ -80,6 +84,7 @@ def create_app(settings: Settings | None = None, engine: FaceEngine | None = Non
 
     # FastAPIOffline: the same FastAPI app, with /docs and /redoc assets served locally instead of a CDN
     app = FastAPIOffline(title="facekyc", version=__version__, description=DESCRIPTION, lifespan=lifespan,
+                         dependencies=[Depends(reject_nul)],
                   openapi_tags=[{"name": "registrations"}, {"name": "capture sessions"}, {"name": "review queue"},
                                 {"name": "lines"}, {"name": "verification"}, {"name": "administration"},
                                 {"name": "audit"}, {"name": "operations"}])
