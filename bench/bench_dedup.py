@@ -10,7 +10,9 @@ gallery, generated in chunks of 1M so a 10M gallery never exists twice in memory
 *different* photo of a planted person; "found" is the planted subscriber ranked first with a fused
 score above the dedup threshold (FMR 1e-4); "= exact" counts queries whose top-5 ids and scores equal
 an exact float32 scan's (flat backend, or a chunked numpy scan when flat is not run).
-Peak RSS is the process's (ru_maxrss), so run one size and backend per process to read it cleanly.
+"index MB" is the resident memory the built index adds (RSS after build and queries minus before,
+the flat backend's build copy of the gallery included); "peak RSS" is the process's (ru_maxrss,
+benchmark arrays included): run one size and backend per process to read it cleanly.
 """
 
 from __future__ import annotations
@@ -49,18 +51,27 @@ def filler_chunks(size: int, weights: dict[str, float], models: list[str], seed:
 
 
 def exact_top(queries: np.ndarray, enrolled: np.ndarray, chunks: Iterator[np.ndarray]) -> list[list[int]]:
-    """Reference top-K ids by a float32 scan, chunk by chunk (ids: planted 1..P, then filler)."""
+    """Reference top-K ids by a float32 scan, slice by slice (ids: planted 1..P, then filler)."""
     best_s = queries @ enrolled.T
     best_i = np.tile(np.arange(1, len(enrolled) + 1), (len(queries), 1))
     offset = len(enrolled) + 1
     for chunk in chunks:
-        s = queries @ chunk.T
-        i = np.arange(offset, offset + len(chunk))[None, :].repeat(len(queries), 0)
-        best_s, best_i = np.concatenate([best_s, s], 1), np.concatenate([best_i, i], 1)
-        top = np.argsort(-best_s, axis=1)[:, :K]
-        best_s, best_i = np.take_along_axis(best_s, top, 1), np.take_along_axis(best_i, top, 1)
+        for start in range(0, len(chunk), 200_000):
+            part = chunk[start:start + 200_000]
+            s = queries @ part.T
+            cand = np.argpartition(-s, K, axis=1)[:, :K]
+            best_s = np.concatenate([best_s, np.take_along_axis(s, cand, 1)], 1)
+            best_i = np.concatenate([best_i, cand + offset + start], 1)
+            top = np.argsort(-best_s, axis=1)[:, :K]
+            best_s, best_i = np.take_along_axis(best_s, top, 1), np.take_along_axis(best_i, top, 1)
         offset += len(chunk)
     return [list(map(int, r)) for r in best_i]
+
+
+def rss_mb() -> float:
+    """Resident set size now (Linux /proc), anonymous and file-backed pages mapped by the process."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def build(backend: str, enrolled: np.ndarray, size: int, chunks: Iterator[np.ndarray], rerank: int) -> Any:
@@ -106,15 +117,17 @@ def main() -> None:
     backends = args.backends.split(",")
     print(f"{len(pairs)} planted people, threshold {threshold:.3f} (fused, FMR 1e-4), compact re-rank {args.rerank}")
     print(f"{'backend':>13s} {'gallery':>11s} {'build s':>8s} {'p50 ms':>7s} {'p95 ms':>7s} {'found':>8s} "
-          f"{'= exact':>8s} {'peak RSS MB':>11s}")
+          f"{'= exact':>8s} {'index MB':>9s} {'peak RSS MB':>11s}")
     for size in (int(s) for s in args.sizes.split(",")):
         filler = size - len(pairs)
         reference = None if "flat" in backends else exact_top(queries, enrolled,
                                                                filler_chunks(filler, weights, models, size))
         for backend in backends:
+            before = rss_mb()
             t = time.perf_counter()
             index = build(backend, enrolled, size, filler_chunks(filler, weights, models, size), args.rerank)
             built = time.perf_counter() - t
+            held = rss_mb() - before
             times, found, tops = [], 0, []
             for k, q in enumerate(queries):
                 t = time.perf_counter()
@@ -127,10 +140,11 @@ def main() -> None:
             if backend == "flat":
                 reference = tops
             same = sum(a == b for a, b in zip(tops, reference or [], strict=False))
+            held = max(held, rss_mb() - before)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"{backend:>13s} {size:>11,d} {built:8.1f} {statistics.median(times):7.1f} "
                   f"{sorted(times)[int(0.95 * len(times))]:7.1f} {found:4d}/{len(pairs):<3d} "
-                  f"{same:4d}/{len(pairs):<3d} {rss:11.0f}", flush=True)
+                  f"{same:4d}/{len(pairs):<3d} {held:9.0f} {rss:11.0f}", flush=True)
             del index
 
 

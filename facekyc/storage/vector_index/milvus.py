@@ -22,6 +22,17 @@ Transform = Callable[[npt.NDArray[np.float32]], npt.NDArray[np.float32]]
 BATCH = 2_000
 
 
+def _retry_once(call: Callable[[], Any]) -> Any:
+    """One retry: an idle gRPC channel may have been closed by the server (GOAWAY after keepalive
+    pings: Milvus Lite's server allows fewer than pymilvus sends); the retry reconnects."""
+    try:
+        return call()
+    except Exception as exc:  # pymilvus raises MilvusException or grpc.RpcError here
+        if "UNAVAILABLE" not in str(exc).upper() and "GOAWAY" not in str(exc).upper():
+            raise
+        return call()
+
+
 class MilvusIndex:
     """One collection `id INT64 primary, v FLOAT_VECTOR(dim)`, FLAT/IP, strong consistency."""
 
@@ -71,19 +82,21 @@ class MilvusIndex:
 
     def add(self, subscriber_id: int, template: npt.NDArray[np.float32]) -> None:
         with self._lock:
-            self.client.upsert(self.collection, self._rows([(subscriber_id, template)]))
+            rows = self._rows([(subscriber_id, template)])
+            _retry_once(lambda: self.client.upsert(self.collection, rows))
 
     def remove(self, subscriber_id: int) -> None:
         with self._lock:
             if self.dim is not None:
-                self.client.delete(self.collection, ids=[int(subscriber_id)])
+                _retry_once(lambda: self.client.delete(self.collection, ids=[int(subscriber_id)]))
 
     def search(self, template: npt.NDArray[np.float32], k: int) -> list[Hit]:
         if self.dim is None:
             return []
         query = self.transform(np.asarray(template, np.float32).reshape(1, -1))
-        found = self.client.search(self.collection, data=query.tolist(), limit=k, anns_field="v", output_fields=[],
-                                   search_params={"metric_type": "IP"}, consistency_level="Strong")
+        found = _retry_once(lambda: self.client.search(
+            self.collection, data=query.tolist(), limit=k, anns_field="v", output_fields=[],
+            search_params={"metric_type": "IP"}, consistency_level="Strong"))
         return [Hit(int(h["id"]), float(h["distance"])) for h in found[0]]
 
     def rebuild(self, items: Iterable[tuple[int, npt.NDArray[np.float32]]]) -> None:
@@ -114,7 +127,8 @@ class MilvusIndex:
     def __len__(self) -> int:
         if self.dim is None:
             return 0
-        rows = self.client.query(self.collection, filter="", output_fields=["count(*)"], consistency_level="Strong")
+        rows = _retry_once(lambda: self.client.query(self.collection, filter="", output_fields=["count(*)"],
+                                                     consistency_level="Strong"))
         return int(rows[0]["count(*)"])
 
     def __contains__(self, subscriber_id: object) -> bool:
