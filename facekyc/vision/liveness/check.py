@@ -3,7 +3,7 @@
 1. integrity (timing, repeated frames, continuity)   -> integrity.py
 2. active challenge (turns, looks, blink, mouth)      -> challenge.py
 3. 3-D consistency (planar motion of a picture)       -> parallax.py
-4. passive cues on a few frames (screen, print)       -> passive.py (or any PassiveScorer)
+4. passive PAD on several frames, median decides     -> passive_backends.py (MiniFASNet by default)
 5. identity consistency and a single subject          -> identity.py
 
 Every frame goes through the detector once; only the best frontal frame and 3 frames spread over
@@ -30,7 +30,8 @@ from facekyc.vision.liveness.identity import check_identity
 from facekyc.vision.liveness.integrity import check_continuity, check_duplicates, check_timing
 from facekyc.vision.liveness.observe import FrameObservation, observe_frames
 from facekyc.vision.liveness.parallax import measure_parallax
-from facekyc.vision.liveness.passive import CueScorer, PassiveScore, PassiveScorer
+from facekyc.vision.liveness.passive_backends import build_passive
+from facekyc.vision.liveness.passive_types import PassiveScore, PassiveScorer
 from facekyc.vision.liveness.types import CapturedFrame, Challenge, LivenessReason, LivenessResult
 
 MIN_FACE_SHARE = 0.8  # frames in which the subject must be found
@@ -43,8 +44,8 @@ QUALITY_BLOCKING = frozenset({"face_size", "sharpness", "brightness", "overexpos
 
 @lru_cache(maxsize=1)
 def default_passive() -> PassiveScorer:
-    """The built-in cue scorer (loaded once per process)."""
-    return CueScorer()
+    """The default passive detector with the shipped models (loaded once per process)."""
+    return build_passive()
 
 
 def check_liveness(engine: FaceEngine, frames: list[CapturedFrame], challenge: list[Challenge], *,
@@ -116,10 +117,12 @@ def check_liveness(engine: FaceEngine, frames: list[CapturedFrame], challenge: l
         scorer = passive or default_passive()
         verdicts = [scorer.score(frames[obs[p].index].bgr, a.face)
                     for p, a in [(best_pos, best), *identity.analyses.items()]]
+        # one odd frame neither passes nor fails a session: the median score decides
         scores["passive"] = float(np.median([v.score for v in verdicts]))
-        failing = [v for v in verdicts if not v.live]
-        if len(failing) * 2 > len(verdicts):
-            reasons.append(_passive_reason(failing))
+        scores["passive_threshold"] = float(scorer.threshold)
+        scores["passive_frames"] = float(len(verdicts))
+        if not scores["passive"] >= scorer.threshold:
+            reasons.append(_passive_reason([v for v in verdicts if not v.live] or verdicts))
         lap("passive")
     reasons = _unique(reasons)
     return LivenessResult(live=not reasons, reasons=reasons, scores=scores, steps=report.steps,
