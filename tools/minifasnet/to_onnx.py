@@ -1,7 +1,7 @@
 """Convert MiniVision's released MiniFASNet state dicts (Apache-2.0) to the ONNX files facekyc ships.
 
-Needs torch (the CPU wheel) and nothing of facekyc at run time: the networks are rebuilt from
-`minifasnet_net.py` beside this script, the state dicts loaded strictly, and each exported with a fixed
+Needs torch (the CPU wheel) and `onnx` (the exporter writes through it), nothing of facekyc: the networks
+are rebuilt from `minifasnet_net.py` beside this script, the state dicts loaded strictly, and each exported with a fixed
 1x3x80x80 float input named `input` (raw 0-255 BGR) and a softmax over the 3 classes as output `prob`
 (class 1 = real), so the runtime needs no post-processing but the mean over the two models.
 
