@@ -24,6 +24,7 @@ import numpy as np
 
 from facekyc.errors import FaceKycError, MultipleFaces
 from facekyc.vision.align import arcface_crop
+from facekyc.vision.detect import Face
 from facekyc.vision.engine import FaceAnalysis, FaceEngine
 from facekyc.vision.liveness.challenge import evaluate_challenge, session_signals
 from facekyc.vision.liveness.identity import check_identity
@@ -39,6 +40,7 @@ MAX_RIVAL_SHARE = 0.1  # frames allowed to show a second face of similar size
 EYES_OPEN = 0.9  # relative eye openness a best frame needs
 SHARPEST_OF = 8  # candidate best frames compared for sharpness ...
 FRONTAL_SLACK_DEG = 8.0  # ... when within this many degrees of the most frontal one
+PASSIVE_FRAMES = 7  # frames the passive detector scores per session (the median decides)
 QUALITY_BLOCKING = frozenset({"face_size", "sharpness", "brightness", "overexposure", "clipping", "contrast"})
 
 
@@ -115,8 +117,9 @@ def check_liveness(engine: FaceEngine, frames: list[CapturedFrame], challenge: l
             reasons.append(LivenessReason.IDENTITY_CHANGED)
         lap("identity")
         scorer = passive or default_passive()
-        verdicts = [scorer.score(frames[obs[p].index].bgr, a.face)
-                    for p, a in [(best_pos, best), *identity.analyses.items()]]
+        chosen = {best_pos: best.face, **{p: a.face for p, a in identity.analyses.items()}}
+        verdicts = [scorer.score(frames[obs[p].index].bgr, face)
+                    for p, face in _passive_faces(obs, chosen).items()]
         # one odd frame neither passes nor fails a session: the median score decides
         scores["passive"] = float(np.median([v.score for v in verdicts]))
         scores["passive_threshold"] = float(scorer.threshold)
@@ -128,6 +131,20 @@ def check_liveness(engine: FaceEngine, frames: list[CapturedFrame], challenge: l
     return LivenessResult(live=not reasons, reasons=reasons, scores=scores, steps=report.steps,
                           best_frame_index=obs[best_pos].index if best is not None else None,
                           best=best, timings_ms=timings)
+
+
+def _passive_faces(obs: Sequence[FrameObservation], chosen: dict[int, Face]) -> dict[int, Face]:
+    """The analysed frames plus observed ones spread evenly over the session, PASSIVE_FRAMES in all (when
+    there are so many), so the median speaks for the whole capture rather than for its frontal moments."""
+    others = [i for i, o in enumerate(obs) if o.face is not None and i not in chosen]
+    room = min(PASSIVE_FRAMES - len(chosen), len(others))
+    picks = {others[k] for k in np.linspace(0, len(others) - 1, room).round().astype(int)} if room > 0 else set()
+    faces = dict(chosen)
+    for i in sorted(picks):
+        face = obs[i].face
+        assert face is not None
+        faces[i] = face
+    return faces
 
 
 def _unique(reasons: list[LivenessReason]) -> list[LivenessReason]:
