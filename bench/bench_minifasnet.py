@@ -28,7 +28,7 @@ import numpy as np
 from facekyc.evaluation import summarise_pad
 from facekyc.vision.detect import Face
 from facekyc.vision.engine import FaceEngine, select_subject
-from facekyc.vision.liveness.minifasnet import MODELS, MiniFasNetScorer, face_crop, shipped_models_dir
+from facekyc.vision.liveness.minifasnet import MODELS, MiniFasNetScorer, build_net, face_crop, shipped_models_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 TIGHT_SHARE, TIGHT_HEIGHT = 0.8, 600  # tight crops: 80 % of the face box, enlarged to 600 px tall
@@ -52,8 +52,13 @@ def torch_nets() -> tuple[Any, list[Any]] | None:
 
 def runtimes(crops: list[list[np.ndarray]]) -> None:
     """ms per crop and max |p - p_torch| for each runtime; crops[i] holds one crop per model."""
-    scorer = MiniFasNetScorer()
-    runners: dict[str, Any] = {"opencv-dnn": lambda k, x: scorer._nets()[k].setInput(x) or scorer._nets()[k].forward()}
+    dnn = [build_net((shipped_models_dir() / m.file).read_bytes()) for m in MODELS]
+
+    def run_dnn(k: int, x: np.ndarray) -> np.ndarray:
+        dnn[k].setInput(x)
+        return np.asarray(dnn[k].forward())
+
+    runners: dict[str, Any] = {"opencv-dnn": run_dnn}
     if importlib.util.find_spec("onnxruntime") is not None:
         import onnxruntime as ort
 
