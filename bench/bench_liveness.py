@@ -3,7 +3,7 @@
 Frames come from real_turns.mp4 (the turns), letterboxed to 640x480 at 10 fps; the engine uses
 `--threads` OpenCV threads. Prints the median of `--runs` checks and the per-layer times.
 
-    FACEKYC_TEST_DATA=../shared/data python bench/bench_liveness.py [--threads 2] [--runs 5]
+    FACEKYC_TEST_DATA=../shared/data python bench/bench_liveness.py [--threads 2] [--runs 5] [--passive cues]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 
 from facekyc.vision.engine import FaceEngine
 from facekyc.vision.liveness.check import check_liveness
+from facekyc.vision.liveness.passive_backends import build_passive
 from facekyc.vision.liveness.types import CapturedFrame, Challenge
 from facekyc.vision.liveness.video import VideoLimits, decode_file
 
@@ -42,6 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--passive", default="minifasnet", help="passive backend: minifasnet (default) or cues")
     args = parser.parse_args()
     data = Path(os.environ.get("FACEKYC_TEST_DATA", "../shared/data"))
     clip = data / "liveness-dev" / "real_turns.mp4"
@@ -49,11 +51,12 @@ def main() -> None:
     frames = frames_640x480(clip, 2.0, 30)
     engine = FaceEngine(threads=args.threads)
     challenge = [Challenge.TURN_LEFT, Challenge.BLINK, Challenge.OPEN_MOUTH]
-    check_liveness(engine, frames, challenge)  # warm-up
+    passive = build_passive(args.passive)
+    check_liveness(engine, frames, challenge, passive=passive)  # warm-up
     times, layers = [], []
     for _ in range(args.runs):
         t0 = time.perf_counter()
-        result = check_liveness(engine, frames, challenge)
+        result = check_liveness(engine, frames, challenge, passive=passive)
         times.append((time.perf_counter() - t0) * 1000)
         layers.append(result.timings_ms)
     print(f"3-step check, {len(frames)} frames 640x480, {args.threads} OpenCV threads, {os.cpu_count()} cpus: "

@@ -14,7 +14,7 @@ from facekyc.cli_output import console, err_console, metrics_table, note_missing
 from facekyc.errors import FaceKycError
 
 if TYPE_CHECKING:
-    from facekyc.vision.liveness.passive import PassiveScorer
+    from facekyc.vision.liveness.passive_types import PassiveScorer
     from facekyc.vision.liveness.types import Challenge
 
 
@@ -33,18 +33,18 @@ def _challenge(text: str) -> list[Challenge]:
 
 def _scorer(name: str) -> PassiveScorer:
     from facekyc.config import Settings
-    from facekyc.vision.liveness.passive import passive_from_settings
+    from facekyc.vision.liveness.passive_backends import passive_from_settings
 
     if name not in ("cues", "minifasnet"):
         raise typer.BadParameter(f"--passive takes cues or minifasnet, not {name!r}")
     try:
-        return passive_from_settings(Settings(passive_backend=name))
+        return passive_from_settings(Settings(passive_backend=name))  # FACEKYC_MINIFASNET_DIR still applies
     except FaceKycError as exc:
         raise typer.BadParameter(exc.message, param_hint="--passive") from exc
 
 
-PassiveOption = Annotated[str, typer.Option("--passive", help="Passive scorer: cues (built in) or minifasnet "
-                                            "(pip install 'facekyc[minifasnet]', weights in FACEKYC_MINIFASNET_DIR).")]
+PassiveOption = Annotated[str, typer.Option("--passive", help="Passive detector: minifasnet (default, shipped "
+                                            "in the package) or cues (hand-made, weak on unseen attacks).")]
 
 
 def check_liveness_command(
@@ -53,7 +53,7 @@ def check_liveness_command(
     start: Annotated[float, typer.Option("--from", help="Use the clip from this second.")] = 0.0,
     end: Annotated[float, typer.Option("--to", help="... up to this second (0: to the end).")] = 0.0,
     fps: Annotated[float, typer.Option("--fps", help="Frames per second to sample.", min=1, max=60)] = 10.0,
-    passive: PassiveOption = "cues",
+    passive: PassiveOption = "minifasnet",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run the full liveness check on a recorded clip as if captured for CHALLENGE."""
@@ -93,7 +93,7 @@ def check_liveness_command(
 def score_liveness_command(
     list_csv: Annotated[Path, typer.Option("--list", help="CSV with a path column (relative or absolute).")],
     out: Annotated[Path, typer.Option("--out", help="Output CSV: input columns + score,decision,error.")],
-    passive: PassiveOption = "cues",
+    passive: PassiveOption = "minifasnet",
 ) -> None:
     """Passive liveness score per image (higher = more likely live)."""
     from facekyc.vision.engine import FaceEngine
@@ -118,7 +118,7 @@ def score_liveness_command(
 def eval_pad_command(
     labels: Annotated[Path, typer.Option("--labels", help="CSV path,label (label live or the attack type).")],
     report: Annotated[Path, typer.Option("--report", help="Folder for summary.json, scores.csv, det.png.")],
-    passive: PassiveOption = "cues",
+    passive: PassiveOption = "minifasnet",
 ) -> None:
     """ISO/IEC 30107-3 passive PAD report: APCER per attack type, BPCER, ACER, BPCER@APCER, DET."""
     from facekyc.vision.engine import FaceEngine

@@ -55,9 +55,10 @@ class Settings(BaseSettings):
         None, description="TEST ONLY: fixed challenge sequence (comma separated); refused unless test_mode."
     )
     test_mode: bool = Field(False, description="Allows test-only settings; never set in production.")
-    passive_backend: str = Field("cues", pattern="^(cues|minifasnet)$", description="Passive PAD scorer: cues "
-                                 "(built in) or minifasnet (pip install 'facekyc[minifasnet]' + minifasnet_dir).")
-    minifasnet_dir: Path | None = Field(None, description="Folder with the two MiniFASNet .pth weight files.")
+    passive_backend: str = Field("minifasnet", pattern="^(cues|minifasnet)$", description="Passive PAD "
+                                 "detector: minifasnet (default, ONNX shipped in the package) or cues (hand-made).")
+    minifasnet_dir: Path | None = Field(None, description="Override only: a folder with other MiniFASNet ONNX files "
+                                        "of the shipped names (default: the ones inside the package).")
 
     # --- api ---
     host: str = "127.0.0.1"

@@ -27,9 +27,9 @@ MAX_TIMESTAMPS_CHARS = 16 * 1024  # 120 numbers in JSON; also the form field's m
 
 def default_checker(settings: Settings) -> LivenessChecker:
     """The real active + passive liveness check, with the configured passive backend built once, at
-    start-up, so a missing optional model fails the boot rather than the first customer."""
+    start-up, so a broken model file fails the boot rather than the first customer."""
     from facekyc.vision.liveness.check import check_liveness
-    from facekyc.vision.liveness.passive import passive_from_settings
+    from facekyc.vision.liveness.passive_backends import passive_from_settings
 
     passive = passive_from_settings(settings)
 

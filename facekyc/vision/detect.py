@@ -7,6 +7,7 @@ nose tip, right mouth corner, left mouth corner.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,3 +132,18 @@ def five_from_dlib(pts: np.ndarray) -> np.ndarray:
     nose = pts[4] - 0.12 * down  # subnasale sits a little below the tip
     mouth_mid = eye_mid + 1.15 * down
     return np.stack([right_eye, left_eye, nose, mouth_mid - 0.42 * axis, mouth_mid + 0.42 * axis])
+
+
+PAD_SHARE = 0.3  # border added on each side, as a share of that side, when retrying a tight crop
+
+
+def detect_padded(detect: Callable[[np.ndarray], list[Face]], bgr: np.ndarray, share: float = PAD_SHARE,
+                  border: int = cv2.BORDER_REPLICATE) -> list[Face]:
+    """Faces that fill the image (tight crops): YuNet needs some margin around a face, so detect on a copy
+    with a border added, then shift boxes and landmarks back (they may reach outside the original)."""
+    h, w = bgr.shape[:2]
+    dy, dx = round(share * h), round(share * w)
+    padded = cv2.copyMakeBorder(bgr, dy, dy, dx, dx, border, value=(0, 0, 0))
+    shift = np.array([dx, dy], np.float64)
+    return [Face(box=(f.box[0] - dx, f.box[1] - dy, f.box[2], f.box[3]), landmarks=f.landmarks - shift,
+                 score=f.score, detector=f.detector) for f in detect(padded)]

@@ -19,7 +19,7 @@ import numpy as np
 from facekyc.errors import FaceTooSmall, MultipleFaces, NoFace
 from facekyc.vision.align import arcface_crop
 from facekyc.vision.calibration import Calibration
-from facekyc.vision.detect import DlibDetector, Face, YuNetDetector
+from facekyc.vision.detect import DlibDetector, Face, YuNetDetector, detect_padded
 from facekyc.vision.image import DEFAULT_MAX_PIXELS, decode_image
 from facekyc.vision.quality import Purpose, QualityReport, assess_quality
 from facekyc.vision.recognisers.base import Recogniser
@@ -103,8 +103,10 @@ class FaceEngine:
 
     # ---- one image -------------------------------------------------------------------------
     def detect(self, bgr: np.ndarray) -> list[Face]:
-        """YuNet first; dlib's detector only where YuNet finds nothing."""
+        """YuNet first, then YuNet on a border-padded copy (a face filling the image), then dlib's detector."""
         faces = self.detector.detect(bgr)
+        if not faces:
+            faces = detect_padded(self.detector.detect, bgr)
         if not faces and self.fallback is not None:
             faces = self.fallback.detect(bgr)
         return faces

@@ -3,7 +3,7 @@
 1. integrity (timing, repeated frames, continuity)   -> integrity.py
 2. active challenge (turns, looks, blink, mouth)      -> challenge.py
 3. 3-D consistency (planar motion of a picture)       -> parallax.py
-4. passive cues on a few frames (screen, print)       -> passive.py (or any PassiveScorer)
+4. passive PAD on several frames, median decides     -> passive_backends.py (MiniFASNet by default)
 5. identity consistency and a single subject          -> identity.py
 
 Every frame goes through the detector once; only the best frontal frame and 3 frames spread over
@@ -24,13 +24,15 @@ import numpy as np
 
 from facekyc.errors import FaceKycError, MultipleFaces
 from facekyc.vision.align import arcface_crop
+from facekyc.vision.detect import Face
 from facekyc.vision.engine import FaceAnalysis, FaceEngine
 from facekyc.vision.liveness.challenge import evaluate_challenge, session_signals
 from facekyc.vision.liveness.identity import check_identity
 from facekyc.vision.liveness.integrity import check_continuity, check_duplicates, check_timing
 from facekyc.vision.liveness.observe import FrameObservation, observe_frames
 from facekyc.vision.liveness.parallax import measure_parallax
-from facekyc.vision.liveness.passive import CueScorer, PassiveScore, PassiveScorer
+from facekyc.vision.liveness.passive_backends import build_passive
+from facekyc.vision.liveness.passive_types import PassiveScore, PassiveScorer
 from facekyc.vision.liveness.types import CapturedFrame, Challenge, LivenessReason, LivenessResult
 
 MIN_FACE_SHARE = 0.8  # frames in which the subject must be found
@@ -38,13 +40,14 @@ MAX_RIVAL_SHARE = 0.1  # frames allowed to show a second face of similar size
 EYES_OPEN = 0.9  # relative eye openness a best frame needs
 SHARPEST_OF = 8  # candidate best frames compared for sharpness ...
 FRONTAL_SLACK_DEG = 8.0  # ... when within this many degrees of the most frontal one
+PASSIVE_FRAMES = 7  # frames the passive detector scores per session (the median decides)
 QUALITY_BLOCKING = frozenset({"face_size", "sharpness", "brightness", "overexposure", "clipping", "contrast"})
 
 
 @lru_cache(maxsize=1)
 def default_passive() -> PassiveScorer:
-    """The built-in cue scorer (loaded once per process)."""
-    return CueScorer()
+    """The default passive detector with the shipped models (loaded once per process)."""
+    return build_passive()
 
 
 def check_liveness(engine: FaceEngine, frames: list[CapturedFrame], challenge: list[Challenge], *,
@@ -114,17 +117,34 @@ def check_liveness(engine: FaceEngine, frames: list[CapturedFrame], challenge: l
             reasons.append(LivenessReason.IDENTITY_CHANGED)
         lap("identity")
         scorer = passive or default_passive()
-        verdicts = [scorer.score(frames[obs[p].index].bgr, a.face)
-                    for p, a in [(best_pos, best), *identity.analyses.items()]]
+        chosen = {best_pos: best.face, **{p: a.face for p, a in identity.analyses.items()}}
+        verdicts = [scorer.score(frames[obs[p].index].bgr, face)
+                    for p, face in _passive_faces(obs, chosen).items()]
+        # one odd frame neither passes nor fails a session: the median score decides
         scores["passive"] = float(np.median([v.score for v in verdicts]))
-        failing = [v for v in verdicts if not v.live]
-        if len(failing) * 2 > len(verdicts):
-            reasons.append(_passive_reason(failing))
+        scores["passive_threshold"] = float(scorer.threshold)
+        scores["passive_frames"] = float(len(verdicts))
+        if not scores["passive"] >= scorer.threshold:
+            reasons.append(_passive_reason([v for v in verdicts if not v.live] or verdicts))
         lap("passive")
     reasons = _unique(reasons)
     return LivenessResult(live=not reasons, reasons=reasons, scores=scores, steps=report.steps,
                           best_frame_index=obs[best_pos].index if best is not None else None,
                           best=best, timings_ms=timings)
+
+
+def _passive_faces(obs: Sequence[FrameObservation], chosen: dict[int, Face]) -> dict[int, Face]:
+    """The analysed frames plus observed ones spread evenly over the session, PASSIVE_FRAMES in all (when
+    there are so many), so the median speaks for the whole capture rather than for its frontal moments."""
+    others = [i for i, o in enumerate(obs) if o.face is not None and i not in chosen]
+    room = min(PASSIVE_FRAMES - len(chosen), len(others))
+    picks = {others[k] for k in np.linspace(0, len(others) - 1, room).round().astype(int)} if room > 0 else set()
+    faces = dict(chosen)
+    for i in sorted(picks):
+        face = obs[i].face
+        assert face is not None
+        faces[i] = face
+    return faces
 
 
 def _unique(reasons: list[LivenessReason]) -> list[LivenessReason]:

@@ -1,21 +1,23 @@
-"""Optional passive backend: MiniVision's MiniFASNet anti-spoofing models (Apache-2.0) on CPU.
+"""Default passive backend: MiniVision's MiniFASNet anti-spoofing models (Apache-2.0), as ONNX, on OpenCV DNN.
 
 Two released networks score the face: MiniFASNetV2 on a crop of the face box scaled by 2.7 and
-MiniFASNetV1SE on one scaled by 4.0 (the wider crop sees the edges of a photo or screen), both
-resized to 80x80 and fed as raw 0-255 BGR floats, as upstream trains them (scaled to 0-1 or in RGB
-order, live and print separate far worse on nuaa-dev). The score is the log-odds of the mean over the
-two of the softmax probability of class 1 (real): higher = more likely live; log-odds rather than the
-probability so that scores near 0 and 1 stay distinct and average sensibly in fusion. The threshold is
-set for a stated bona fide rejection rate (BPCER 5 %) on bona fide development data only, like the
-cue scorer's, and lives in `facekyc/vision/data/minifasnet.json` (written by
-`bench/fit_minifasnet.py`). torch is imported only when this backend is built, so facekyc needs it
-only here: `pip install 'facekyc[minifasnet]'`; the weights are not shipped (FACEKYC_MINIFASNET_DIR).
+MiniFASNetV1SE on one scaled by 4.0 (the wider crop sees the edges of a photo or screen), both resized
+to 80x80 and fed as raw 0-255 BGR floats, as upstream trains them. The score is the log-odds of the mean
+over the two of P(real) (class 1): higher = more likely live; log-odds so that scores near 0 and 1 stay
+distinct and medians over frames behave. The threshold is set for a stated bona fide rejection rate on
+bona fide development data (`data/minifasnet.json`, written by `bench/fit_minifasnet.py`).
+
+The ONNX files ship in `models/minifasnet/` beside this module (converted by `tools/minifasnet/to_onnx.py`;
+LICENSE and NOTICE there), so no torch, no download and no setting is needed. OpenCV DNN was measured
+faster than onnxruntime here with the same outputs (BENCHMARKS.md); a cv2.dnn net is not thread-safe,
+so each thread owns its own pair of nets, built from the bytes read once.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -27,7 +29,7 @@ import numpy as np
 
 from facekyc.errors import ModelUnavailable
 from facekyc.vision.detect import Face
-from facekyc.vision.liveness.passive import PassiveScore
+from facekyc.vision.liveness.passive_types import PassiveScore
 from facekyc.vision.liveness.types import LivenessReason
 
 INPUT_SIZE = 80
@@ -38,15 +40,15 @@ UPSTREAM = "https://github.com/minivision-ai/Silent-Face-Anti-Spoofing (resource
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One released network: its file name, architecture and how much context around the face it sees."""
+    """One released network: its shipped ONNX file, architecture and how much context around the face it sees."""
 
     file: str
     kind: str
     scale: float
 
 
-MODELS = (ModelSpec("2.7_80x80_MiniFASNetV2.pth", "v2", 2.7),
-          ModelSpec("4_0_0_80x80_MiniFASNetV1SE.pth", "v1se", 4.0))
+MODELS = (ModelSpec("minifasnet_v2_2.7.onnx", "v2", 2.7),
+          ModelSpec("minifasnet_v1se_4.0.onnx", "v1se", 4.0))
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,11 @@ def load_calibration() -> Calibration:
                        bona_fide_mean=float(raw["bona_fide_mean"]), bona_fide_std=float(raw["bona_fide_std"]))
 
 
+def shipped_models_dir() -> Path:
+    """The folder of the ONNX files inside the installed package."""
+    return Path(str(resources.files("facekyc.vision.liveness").joinpath("models/minifasnet")))
+
+
 def crop_box(box: tuple[float, float, float, float], scale: float, width: int,
              height: int) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) exclusive: the face box scaled about its centre, the scale reduced until the
@@ -83,31 +90,18 @@ def crop_box(box: tuple[float, float, float, float], scale: float, width: int,
 
 
 def face_crop(bgr: np.ndarray, face: Face, scale: float) -> np.ndarray:
-    """The 80x80 BGR network input for one face at one context scale."""
+    """The 80x80 BGR network input for one face at one context scale; a face box reaching past the image
+    (tight crops) is first given room by replicating the image border, so the crop never comes out empty."""
+    x, y, w, h = face.box
     height, width = bgr.shape[:2]
-    x0, y0, x1, y1 = crop_box(face.box, scale, width, height)
+    pad_x = math.ceil(max(0.0, -x, x + w - width))
+    pad_y = math.ceil(max(0.0, -y, y + h - height))
+    if pad_x or pad_y:
+        bgr = cv2.copyMakeBorder(bgr, pad_y, pad_y, pad_x, pad_x, cv2.BORDER_REPLICATE)
+        x, y = x + pad_x, y + pad_y
+        height, width = bgr.shape[:2]
+    x0, y0, x1, y1 = crop_box((x, y, w, h), scale, width, height)
     return cv2.resize(bgr[y0:y1, x0:x1], (INPUT_SIZE, INPUT_SIZE))
-
-
-def import_torch() -> Any:
-    """torch, or ModelUnavailable saying what to install (it is an optional dependency)."""
-    try:
-        import torch
-    except ImportError as exc:
-        raise ModelUnavailable("the MiniFASNet passive backend needs PyTorch (CPU): "
-                               "pip install 'facekyc[minifasnet]'  (installs torch==2.13.0)") from exc
-    return torch
-
-
-def check_weights(weights_dir: Path) -> list[Path]:
-    """The two weight files in `weights_dir`, or ModelUnavailable naming what is missing and where to get it."""
-    paths = [weights_dir / m.file for m in MODELS]
-    missing = [p.name for p in paths if not p.is_file()]
-    if missing:
-        raise ModelUnavailable(f"MiniFASNet weights not found in {weights_dir}: missing {', '.join(missing)}. "
-                               f"Download them from {UPSTREAM} into that folder and point "
-                               "FACEKYC_MINIFASNET_DIR at it.")
-    return paths
 
 
 def log_odds(p_real: float) -> float:
@@ -116,32 +110,55 @@ def log_odds(p_real: float) -> float:
     return math.log(p / (1.0 - p))
 
 
+def read_models(models_dir: Path) -> list[bytes]:
+    """The two ONNX files' bytes, or ModelUnavailable naming what is missing."""
+    paths = [models_dir / m.file for m in MODELS]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise ModelUnavailable(f"MiniFASNet ONNX files not found in {models_dir}: missing {', '.join(missing)} "
+                               f"(convert upstream weights from {UPSTREAM} with tools/minifasnet/to_onnx.py, or "
+                               "unset FACEKYC_MINIFASNET_DIR to use the shipped ones)")
+    return [p.read_bytes() for p in paths]
+
+
+def build_net(model: bytes) -> Any:
+    """A cv2.dnn net from ONNX bytes (CPU)."""
+    net = cv2.dnn.readNetFromONNX(np.frombuffer(model, np.uint8))
+    net.setPreferableBackend(cv2.dnn.DNN_BACKEND_OPENCV)
+    net.setPreferableTarget(cv2.dnn.DNN_TARGET_CPU)
+    return net
+
+
 class MiniFasNetScorer:
-    """PassiveScorer over the two MiniFASNet models (see the module docstring)."""
+    """PassiveDetector over the two MiniFASNet models (see the module docstring)."""
 
     name = "minifasnet"
 
-    def __init__(self, weights_dir: Path, threads: int = 1, threshold: float | None = None) -> None:
-        paths = check_weights(Path(weights_dir))
-        torch = import_torch()
-        from facekyc.vision.liveness import minifasnet_net
-
-        torch.set_num_threads(threads)  # process-wide in torch; the engine's own threads are separate
+    def __init__(self, models_dir: Path | None = None, threshold: float | None = None) -> None:
+        folder = Path(models_dir) if models_dir is not None else shipped_models_dir()
+        self._models = read_models(folder)
         try:
-            self._nets = [minifasnet_net.load(m.kind, str(p)) for m, p in zip(MODELS, paths, strict=True)]
-        except (RuntimeError, OSError, ValueError) as exc:
-            raise ModelUnavailable(f"cannot load the MiniFASNet weights in {weights_dir}: {exc}") from exc
-        self._torch = torch
+            nets = [build_net(m) for m in self._models]  # fail at start-up, not on the first customer
+        except cv2.error as exc:
+            raise ModelUnavailable(f"cannot load the MiniFASNet ONNX files in {folder}: {exc}") from exc
+        self._local = threading.local()
+        self._local.nets = nets
         self.threshold = load_calibration().threshold if threshold is None else threshold
+
+    def _nets(self) -> list[Any]:
+        """This thread's own nets (cv2.dnn nets must not be shared between threads)."""
+        nets: list[Any] | None = getattr(self._local, "nets", None)
+        if nets is None:
+            nets = self._local.nets = [build_net(m) for m in self._models]
+        return nets
 
     def probabilities(self, bgr: np.ndarray, face: Face) -> list[np.ndarray]:
         """Softmax over the 3 classes from each model, in MODELS order."""
         out = []
-        with self._torch.inference_mode():
-            for spec, net in zip(MODELS, self._nets, strict=True):
-                crop = face_crop(bgr, face, spec.scale).astype(np.float32)  # raw 0-255 BGR, no normalisation
-                x = self._torch.from_numpy(crop.transpose(2, 0, 1).copy()).unsqueeze(0)
-                out.append(self._torch.softmax(net(x), dim=1)[0].numpy().astype(np.float64))
+        for spec, net in zip(MODELS, self._nets(), strict=True):
+            crop = face_crop(bgr, face, spec.scale).astype(np.float32)  # raw 0-255 BGR, no normalisation
+            net.setInput(np.ascontiguousarray(crop.transpose(2, 0, 1))[None])
+            out.append(np.asarray(net.forward(), np.float64).reshape(-1))
         return out
 
     def score(self, bgr: np.ndarray, face: Face) -> PassiveScore:

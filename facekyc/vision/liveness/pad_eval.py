@@ -16,7 +16,7 @@ from facekyc.evaluation import plot_det, summarise_pad
 from facekyc.evaluation.pad import is_bona_fide_label
 from facekyc.vision.engine import FaceEngine, select_subject
 from facekyc.vision.image import decode_image
-from facekyc.vision.liveness.passive import PassiveScorer
+from facekyc.vision.liveness.passive_types import PassiveScorer
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""Passive, single-frame presentation attack cues: is this face on a screen or on paper?
+"""The hand-made cue scorer (backend `cues`, opt-in): is this face on a screen or on paper?
+
+Not the default: on attack data of other sessions and kinds it did worse than chance (issue 8);
+MiniFASNet (`minifasnet.py`) is. Kept for comparison and for operators who choose it by name.
 
 Generic image cues, each measured around the detected face and turned into an "attack evidence"
 number (0 = typical of a live face):
@@ -26,47 +29,23 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import cv2
 import numpy as np
 
-from facekyc.errors import ModelUnavailable
 from facekyc.vision.detect import Face
+from facekyc.vision.liveness.passive_types import PassiveDetector, PassiveScore, PassiveScorer
 from facekyc.vision.liveness.types import LivenessReason
 
-if TYPE_CHECKING:
-    from facekyc.config import Settings
+__all__ = ["CueModel", "CueScorer", "PassiveDetector", "PassiveScore", "PassiveScorer", "measure_cues"]
 
 CUES = ("edges", "moire", "glare", "desaturation", "blur")
 SCREEN_CUES = frozenset({"moire", "glare"})
 PRINT_CUES = frozenset({"desaturation", "blur"})
 WORK_FACE_HEIGHT = 160.0  # the frame is rescaled so the face box is this tall before edge search
-
-
-@dataclass(frozen=True)
-class PassiveScore:
-    """One frame's verdict: score (higher = more likely live), the raw cues and the kind of attack."""
-
-    score: float
-    live: bool
-    cues: dict[str, float] = field(default_factory=dict)
-    reason: LivenessReason | None = None
-
-
-@runtime_checkable
-class PassiveScorer(Protocol):
-    """Anything that scores one frame's face as live or attack, with its own threshold."""
-
-    name: str
-    threshold: float  # scores below it are attacks
-
-    def score(self, bgr: np.ndarray, face: Face) -> PassiveScore:
-        """Score one face in one BGR frame."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -112,19 +91,6 @@ class CueScorer:
         live = value >= self.threshold
         reason = None if live else _reason(evidence)
         return PassiveScore(score=value, live=live, cues=cues, reason=reason)
-
-
-def passive_from_settings(settings: Settings) -> PassiveScorer:
-    """The configured passive scorer (FACEKYC_PASSIVE_BACKEND); build it once per process, at start-up,
-    so a missing optional dependency or weight file fails there with ModelUnavailable."""
-    if settings.passive_backend == "minifasnet":
-        if settings.minifasnet_dir is None:
-            raise ModelUnavailable("FACEKYC_PASSIVE_BACKEND=minifasnet needs FACEKYC_MINIFASNET_DIR: the folder "
-                                   "holding 2.7_80x80_MiniFASNetV2.pth and 4_0_0_80x80_MiniFASNetV1SE.pth")
-        from facekyc.vision.liveness.minifasnet import MiniFasNetScorer
-
-        return MiniFasNetScorer(settings.minifasnet_dir, threads=settings.engine_threads)
-    return CueScorer()
 
 
 def _reason(evidence: dict[str, float]) -> LivenessReason:

@@ -1,6 +1,6 @@
 """MiniFASNetV2 and MiniFASNetV1SE networks, written from the released state dicts' names and shapes.
 
-Imported only when the MiniFASNet backend is chosen: it needs torch (`pip install 'facekyc[minifasnet]'`).
+Used only by `tools/minifasnet/to_onnx.py` (needs torch); the facekyc package runs the converted ONNX files.
 Layout (80x80 input, every conv without bias, BatchNorm after each, PReLU except on projections):
 conv1 3x3/2 -> conv2_dw 3x3 depthwise -> [expand 1x1, depthwise 3x3, project 1x1] blocks, strided ones
 (conv_23, conv_34, conv_45: 40 -> 20 -> 10 -> 5 px) between residual stages (conv_3, conv_4, conv_5),
