@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from facekyc.errors import FaceKycError
-from facekyc.vision.engine import FaceEngine, default_recognisers
+from facekyc.vision.engine import FaceEngine, Scorer, default_recognisers
 
 _ENGINE: FaceEngine | None = None
 
@@ -64,4 +64,26 @@ def analyse_paths(paths: Sequence[str], workers: int | None = None,
             results[res.path] = res
             if progress:
                 progress(1)
+    return results
+
+
+def analyse_for_pairs(pairs: Sequence[tuple[str, str]], scorer: Scorer, workers: int | None = None,
+                      models: Sequence[str] = ("sface", "dlib")) -> dict[str, ImageResult]:
+    """Embeddings for scoring `pairs` with `scorer`: with a cascade, every image gets the first model
+    and only images in a pair it cannot decide alone get the others (a second pass re-detects them)."""
+    paths = [p for pair in pairs for p in pair]
+    cascade = scorer.cascade
+    if cascade is None:
+        return analyse_paths(paths, workers=workers, models=models)
+    results = analyse_paths(paths, workers=workers, models=(cascade.first,))
+    need = [p for a, b in pairs if (ea := results[a].embeddings) is not None
+            and (eb := results[b].embeddings) is not None and scorer.needs_more(ea, eb) for p in (a, b)]
+    others = tuple(m for m in models if m != cascade.first)
+    if need and others:
+        for path, extra in analyse_paths(need, workers=workers, models=others).items():
+            base = results[path].embeddings
+            if base is not None and extra.embeddings is not None:
+                base.update(extra.embeddings)
+            elif base is not None:  # the second pass failed where the first did not (never expected)
+                results[path] = extra
     return results
