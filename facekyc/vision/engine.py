@@ -27,6 +27,7 @@ from facekyc.vision.recognisers.base import Recogniser
 FacePolicy = Literal["single", "primary"]
 SECOND_FACE_AREA_RATIO = 0.4  # a second face this large (vs the subject's) makes the subject ambiguous
 MIN_INTER_EYE_PX = 10.0  # below this no recogniser produces anything meaningful
+DRAFT_SIDE = 1600  # large JPEGs are decoded at 1/2..1/8 scale down to this longer side (faces stay large)
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,8 @@ class FaceEngine:
         `lazy` and a cascade, only with its first model (compare/template/complete add the rest)."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        bgr = decode_image(image, max_pixels=self.max_pixels).bgr if isinstance(image, bytes | bytearray) \
+        bgr = decode_image(image, max_pixels=self.max_pixels, draft_side=DRAFT_SIDE).bgr \
+            if isinstance(image, bytes | bytearray) \
             else np.ascontiguousarray(image)
         t1 = time.perf_counter()
         timings["decode"] = (t1 - t0) * 1000
