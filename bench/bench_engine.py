@@ -27,6 +27,7 @@ from facekyc.vision.calibration import Calibration
 from facekyc.vision.engine import FaceEngine, Scorer, select_subject
 from facekyc.vision.image import decode_image, encode_jpeg
 from facekyc.vision.quality import assess_quality
+from facekyc.vision.recognisers.sface import SFaceRecogniser
 
 
 def _median_ms(fn: Callable[[], object], runs: int) -> float:
@@ -50,15 +51,18 @@ def stages(data: Path, runs: int) -> None:
     face = select_subject(engine.detect(bgr), 640, 480, "single")
     crop = arcface_crop(bgr, face.landmarks)
     a = engine.analyse(jpeg)
+    opencv_sface = SFaceRecogniser()
     rows = {
         "decode (JPEG 640x480)": _median_ms(lambda: decode_image(jpeg), runs),
         "detect (YuNet)": _median_ms(lambda: engine.detect(bgr), runs),
         "align (ArcFace 112)": _median_ms(lambda: arcface_crop(bgr, face.landmarks), runs),
         "quality": _median_ms(lambda: assess_quality(bgr, face, "live", crop=crop), runs),
-        "embed SFace": _median_ms(lambda: engine.recognisers[0].embed(bgr, face), runs),
+        "embed SFace (onnxruntime fp32)": _median_ms(lambda: engine.recognisers[0].embed(bgr, face), runs),
+        "embed SFace (OpenCV int8 file)": _median_ms(lambda: opencv_sface.embed(bgr, face), runs),
         "embed dlib (chip + ResNet)": _median_ms(lambda: engine.recognisers[1].embed(bgr, face), runs),
         "fuse + decide": _median_ms(lambda: engine.compare(a, a), runs),
         "total analyse()": _median_ms(lambda: engine.analyse(jpeg), runs),
+        "total analyse(lazy=True)": _median_ms(lambda: engine.analyse(jpeg, lazy=True), runs),
     }
     peer = _peer_stage(jpeg, runs)
     print(f"per-stage latency, median of {runs} runs, 1 thread, 640x480 JPEG ({frame.name})")
