@@ -135,9 +135,11 @@ class FaceEngine:
         return faces
 
     def analyse(self, image: bytes | np.ndarray, *, purpose: Purpose = "any",
-                policy: FacePolicy = "single", lazy: bool = False) -> FaceAnalysis:
-        """Decode (if bytes), find the subject, assess quality and embed with every recogniser; with
-        `lazy` and a cascade, only with its first model (compare/template/complete add the rest)."""
+                policy: FacePolicy = "single", lazy: bool = False,
+                only: Sequence[str] | None = None) -> FaceAnalysis:
+        """Decode (if bytes), find the subject, assess quality and embed with every recogniser (or the
+        `only` ones); with `lazy` and a cascade, only with its first model (compare/template/complete
+        add the rest)."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         bgr = decode_image(image, max_pixels=self.max_pixels, draft_side=DRAFT_SIDE).bgr \
@@ -157,9 +159,12 @@ class FaceEngine:
         timings["quality"] = (t4 - t3) * 1000
         cascade = self.scorer.cascade
         deferred = lazy and cascade is not None
+        wanted = set(only if only is not None else self.model_names)
+        if deferred and cascade is not None:
+            wanted &= {cascade.first}
         embeddings: dict[str, np.ndarray] = {}
         for rec in self.recognisers:
-            if deferred and cascade is not None and rec.name != cascade.first:
+            if rec.name not in wanted:
                 continue
             ts = time.perf_counter()
             embeddings[rec.name] = rec.embed(bgr, face)

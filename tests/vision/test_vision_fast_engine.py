@@ -175,3 +175,23 @@ def test_a_large_jpeg_is_decoded_small_and_still_matches(engine: FaceEngine, lfw
     assert analysis.image_size == drafted.size
     assert engine.compare(analysis, eager[("Colin_Powell", 74)]).decision == "match"
     assert engine.compare(analysis, eager[("Laura_Bush", 4)]).decision == "non_match"
+
+
+def test_batch_scoring_runs_dlib_only_for_pairs_in_the_band(lfw_images: Path,
+                                                           eager: dict[tuple[str, int], FaceAnalysis]) -> None:
+    from facekyc.vision.batch import analyse_for_pairs
+
+    scorer = Scorer(Calibration.load(), ["sface", "dlib"])
+    assert scorer.cascade is not None
+    path = {key: str(lfw_images / key[0] / f"{key[0]}_{key[1]:04d}.jpg") for key in PEOPLE}
+    keys = list(itertools.combinations(PEOPLE, 2))
+    results = analyse_for_pairs([(path[a], path[b]) for a, b in keys], scorer, workers=1)
+    needed: set[str] = set()
+    for a, b in keys:
+        ea, eb = results[path[a]].embeddings, results[path[b]].embeddings
+        assert ea is not None and eb is not None
+        full = scorer.compare(eager[a].embeddings, eager[b].embeddings, 1e-3)
+        assert scorer.compare(ea, eb, 1e-3).decision == full.decision, (a, b)
+        if not scorer.cascade.decides_alone(full.model_scores["sface"]):
+            needed |= {path[a], path[b]}
+    assert {p for p, r in results.items() if r.embeddings and "dlib" in r.embeddings} == needed
