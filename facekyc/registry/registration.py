@@ -127,6 +127,8 @@ class RegistrationService:
                         "document_failed": req.document_face.quality.failed,
                         "live_failed": list(live_quality.get("failed", [])),
                         "hints": req.document_face.quality.hints + list(live_quality.get("hints", []))}))
+                if scorer.needs_more(req.document_face.embeddings, live):  # a lazy analysis, in the cascade's band
+                    self.r.engine.complete(req.document_face)
                 cmp = scorer.compare(req.document_face.embeddings, live, fmr)
                 scores["document_vs_live"] = round(cmp.score, 4)
                 scores["threshold"] = round(cmp.threshold, 4)

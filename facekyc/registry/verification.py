@@ -21,8 +21,8 @@ def verify_faces(registry: Registry, document_photo: bytes, live_photo: bytes, a
                  scope: Scope) -> Comparison:
     """Compare at the service FMR; the audit entry names the key's operator and store."""
     t0 = time.perf_counter()
-    doc = registry.engine.analyse(document_photo, purpose="document", policy="primary")
-    live = registry.engine.analyse(live_photo, purpose="live", policy="single")
+    doc = registry.engine.analyse(document_photo, purpose="document", policy="primary", lazy=True)
+    live = registry.engine.analyse(live_photo, purpose="live", policy="single", lazy=True)  # dlib if needed
     registry.metrics.engine_timings(doc.timings_ms)
     registry.metrics.engine_timings(live.timings_ms)
     result = registry.engine.compare(doc, live, fmr=registry.settings.fmr_target)

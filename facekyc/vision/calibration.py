@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from facekyc.vision.cascade import Cascade
 from facekyc.vision.fusion import LogisticFusion
 
 FMR_TARGETS: tuple[float, ...] = (1e-2, 1e-3, 1e-4, 1e-5)
@@ -97,11 +98,15 @@ class Calibration:
     fusion: LogisticFusion
     scores: dict[str, ScoreCalibration]
     provenance: dict[str, Any]
+    cascade: Cascade | None = None
 
     def to_json(self) -> str:
-        return json.dumps({"version": 1, "fusion": self.fusion.to_dict(),
-                           "scores": {k: v.to_dict() for k, v in self.scores.items()},
-                           "provenance": self.provenance}, indent=1)
+        data: dict[str, Any] = {"version": 1, "fusion": self.fusion.to_dict(),
+                                "scores": {k: v.to_dict() for k, v in self.scores.items()}}
+        if self.cascade is not None:
+            data["cascade"] = self.cascade.to_dict()
+        data["provenance"] = self.provenance
+        return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> Calibration:
@@ -110,7 +115,8 @@ class Calibration:
             raise ValueError("unsupported calibration file version")
         return cls(fusion=LogisticFusion.from_dict(data["fusion"]),
                    scores={k: ScoreCalibration.from_dict(v) for k, v in data["scores"].items()},
-                   provenance=dict(data.get("provenance", {})))
+                   provenance=dict(data.get("provenance", {})),
+                   cascade=Cascade.from_dict(data["cascade"]) if "cascade" in data else None)
 
     @classmethod
     def load(cls, path: Path | None = None) -> Calibration:

@@ -27,6 +27,7 @@ from facekyc.vision.recognisers.base import Recogniser
 FacePolicy = Literal["single", "primary"]
 SECOND_FACE_AREA_RATIO = 0.4  # a second face this large (vs the subject's) makes the subject ambiguous
 MIN_INTER_EYE_PX = 10.0  # below this no recogniser produces anything meaningful
+DRAFT_SIDE = 1600  # large JPEGs are decoded at 1/2..1/8 scale down to this longer side (faces stay large)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,27 @@ class FaceAnalysis:
     embeddings: dict[str, np.ndarray]
     image_size: tuple[int, int]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    pending: PendingFace | None = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class PendingFace:
+    """What a lazy analysis keeps to embed later with the models it skipped: the pixels around the
+    face only (not the whole image), and the face in that region's coordinates."""
+
+    bgr: np.ndarray
+    face: Face
+
+    @classmethod
+    def around(cls, bgr: np.ndarray, face: Face, margin: float = 1.0) -> PendingFace:
+        """The face's box grown by `margin` box sizes on every side (enough for any model's crop)."""
+        x, y, w, h = face.box
+        x0, y0 = max(0, int(x - margin * w)), max(0, int(y - margin * h))
+        x1 = min(bgr.shape[1], int(np.ceil(x + w + margin * w)))
+        y1 = min(bgr.shape[0], int(np.ceil(y + h + margin * h)))
+        shifted = dataclasses.replace(face, box=(x - x0, y - y0, w, h),
+                                      landmarks=face.landmarks - np.array([x0, y0], np.float64))
+        return cls(bgr=np.ascontiguousarray(bgr[y0:y1, x0:x1]), face=shifted)
 
 
 @dataclass(frozen=True)
@@ -74,8 +96,11 @@ def default_recognisers(names: Sequence[str] = ("sface", "dlib")) -> list[Recogn
     """Instantiate recognisers by name (the registry of available models)."""
     from facekyc.vision.recognisers.dlib_resnet import DlibResNetRecogniser
     from facekyc.vision.recognisers.sface import SFaceRecogniser
+    from facekyc.vision.recognisers.sface_onnx import SFaceOnnxRecogniser
 
-    known: dict[str, type] = {"sface": SFaceRecogniser, "dlib": DlibResNetRecogniser}
+    # "sface" runs in onnxruntime; "sface-opencv" is the same model and embedding through OpenCV
+    known: dict[str, type] = {"sface": SFaceOnnxRecogniser, "sface-opencv": SFaceRecogniser,
+                              "dlib": DlibResNetRecogniser}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(f"unknown recogniser(s) {unknown}; available: {sorted(known)}")
@@ -112,11 +137,15 @@ class FaceEngine:
         return faces
 
     def analyse(self, image: bytes | np.ndarray, *, purpose: Purpose = "any",
-                policy: FacePolicy = "single") -> FaceAnalysis:
-        """Decode (if bytes), find the subject, assess quality and embed with every recogniser."""
+                policy: FacePolicy = "single", lazy: bool = False,
+                only: Sequence[str] | None = None) -> FaceAnalysis:
+        """Decode (if bytes), find the subject, assess quality and embed with every recogniser (or the
+        `only` ones); with `lazy` and a cascade, only with its first model (compare/template/complete
+        add the rest)."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        bgr = decode_image(image, max_pixels=self.max_pixels).bgr if isinstance(image, bytes | bytearray) \
+        bgr = decode_image(image, max_pixels=self.max_pixels, draft_side=DRAFT_SIDE).bgr \
+            if isinstance(image, bytes | bytearray) \
             else np.ascontiguousarray(image)
         t1 = time.perf_counter()
         timings["decode"] = (t1 - t0) * 1000
@@ -130,13 +159,31 @@ class FaceEngine:
         quality = assess_quality(bgr, face, purpose, crop=crop)
         t4 = time.perf_counter()
         timings["quality"] = (t4 - t3) * 1000
+        cascade = self.scorer.cascade
+        deferred = lazy and cascade is not None
+        wanted = set(only if only is not None else self.model_names)
+        if deferred and cascade is not None:
+            wanted &= {cascade.first}
         embeddings: dict[str, np.ndarray] = {}
         for rec in self.recognisers:
+            if rec.name not in wanted:
+                continue
             ts = time.perf_counter()
             embeddings[rec.name] = rec.embed(bgr, face)
             timings[f"embed_{rec.name}"] = (time.perf_counter() - ts) * 1000
         return FaceAnalysis(face=face, faces_found=len(faces), quality=quality, embeddings=embeddings,
-                            image_size=(int(bgr.shape[1]), int(bgr.shape[0])), timings_ms=timings)
+                            image_size=(int(bgr.shape[1]), int(bgr.shape[0])), timings_ms=timings,
+                            pending=PendingFace.around(bgr, face) if deferred else None)
+
+    def complete(self, analysis: FaceAnalysis) -> FaceAnalysis:
+        """Add the embeddings a lazy analysis skipped (in place; idempotent, safe to race)."""
+        pending = analysis.pending
+        for rec in self.recognisers:
+            if rec.name not in analysis.embeddings:
+                if pending is None:
+                    raise ValueError(f"analysis has no {rec.name} embedding and no pixels to make it")
+                analysis.embeddings[rec.name] = rec.embed(pending.bgr, pending.face)
+        return analysis
 
     # ---- comparisons -----------------------------------------------------------------------
     def compare_embeddings(self, a: dict[str, np.ndarray], b: dict[str, np.ndarray],
@@ -145,13 +192,17 @@ class FaceEngine:
         return self.scorer.compare(a, b, fmr)
 
     def compare(self, a: FaceAnalysis, b: FaceAnalysis, fmr: float = 1e-3) -> Comparison:
-        """1:1 comparison of two analysed faces, with both quality reports attached."""
+        """1:1 comparison of two analysed faces, with both quality reports attached; lazy analyses
+        get their skipped embeddings only when the cascade's first model cannot decide alone."""
+        if self.scorer.needs_more(a.embeddings, b.embeddings):
+            self.complete(a)
+            self.complete(b)
         result = self.scorer.compare(a.embeddings, b.embeddings, fmr)
         return dataclasses.replace(result, quality_a=a.quality, quality_b=b.quality)
 
     def template(self, analysis: FaceAnalysis) -> np.ndarray:
         """The storage/search template of an analysed face (see Scorer.template)."""
-        return self.scorer.template(analysis.embeddings)
+        return self.scorer.template(self.complete(analysis).embeddings)
 
 
 class Scorer:
@@ -162,6 +213,18 @@ class Scorer:
         self.model_names = list(model_names)
         fused = set(calibration.fusion.models) <= set(self.model_names) and len(self.model_names) > 1
         self.score_name = "fused" if fused else self.model_names[0]
+        cascade = calibration.cascade
+        self.cascade = cascade if fused and cascade is not None and cascade.first in self.model_names else None
+
+    def needs_more(self, a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> bool:
+        """True when the decision score needs embeddings missing from a or b (see Cascade)."""
+        wanted = self.calibration.fusion.models if self.score_name == "fused" else (self.score_name,)
+        if all(m in a and m in b for m in wanted):
+            return False
+        first = self.cascade.first if self.cascade is not None else None
+        if self.cascade is None or first not in a or first not in b:
+            return True
+        return not self.cascade.decides_alone(float(np.dot(a[first], b[first])))
 
     def model_scores(self, a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, float]:
         """Cosine similarity per recogniser present in both."""
@@ -170,7 +233,8 @@ class Scorer:
     def score(self, model_scores: dict[str, float]) -> float:
         """The decision score: fused when every fused model is present, else the single model's."""
         if self.score_name == "fused":
-            return self.calibration.fusion.fuse(model_scores)
+            filled = self.cascade.fill(model_scores) if self.cascade is not None else model_scores
+            return self.calibration.fusion.fuse(filled)
         return model_scores[self.score_name]
 
     def threshold(self, fmr: float) -> float:

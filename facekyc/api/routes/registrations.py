@@ -50,7 +50,7 @@ def create_registration(
     photo = read_upload(document_photo, "document_photo", registry.settings.max_upload_bytes, IMAGE_TYPES)
     t0 = time.perf_counter()
     try:
-        face = registry.engine.analyse(photo, purpose="document", policy="primary")
+        face = registry.engine.analyse(photo, purpose="document", policy="primary", lazy=True)  # dlib if needed
     except FaceKycError as exc:
         exc.field = exc.field or "document_photo"
         raise

@@ -1,0 +1,167 @@
+"""Full registrations per second over HTTP: a real uvicorn server (own process, loopback), a capture
+session per registration, bounded concurrency.
+
+    python bench/bench_registrations.py --data ../shared/data [--registrations 120] [--clients 4]
+
+Each registration is the point-of-sale sequence: open a capture session, upload a 3-frame burst of the
+customer's face (an LFW photo upscaled to 500x500), then POST the registration with the document photo
+(another LFW photo of the same person) and a valid synthetic RIC number. Every person is different, so
+every registration runs the full path: both faces analysed, 1:1 match, dedup search, insert.
+
+Liveness: a still burst cannot perform a challenge, so the server runs with the same still-photo hook
+the API tests use (real face analysis of the first frame, no motion checks). The motion checks of a
+real video capture are measured separately by bench/bench_liveness.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import cv2
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from idnumbers import iccid, ric_number  # the tests' synthetic, valid numbers
+
+from facekyc.vision.image import encode_jpeg
+
+
+def serve(port: int, data_dir: Path) -> None:
+    """The server process: the real app and engine, the still-photo liveness hook, admin token to a file."""
+    import uvicorn
+
+    from facekyc.api import create_app
+    from facekyc.config import Settings
+    from facekyc.vision.engine import FaceEngine
+    from facekyc.vision.liveness.types import CapturedFrame, Challenge, LivenessResult
+
+    def still(engine: FaceEngine, frames: list[CapturedFrame], challenge: list[Challenge],
+              now_ms: float | None) -> LivenessResult:
+        best = engine.analyse(frames[0].bgr, purpose="live", policy="single")
+        return LivenessResult(True, [], {"still_hook": 1.0}, [], 0, best)
+
+    settings = Settings(data_dir=data_dir, rate_limit_per_minute=1_000_000)
+    app = create_app(settings, liveness=still)
+    token = app.state.registry.ensure_admin_key()
+    (data_dir / "admin-token").write_text(token or "")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def _people(data: Path, count: int) -> list[tuple[bytes, bytes]]:
+    """(document photo, live frame JPEG) of `count` different LFW people with two or more photos."""
+    out = []
+    for person in sorted((data / "lfw-view1" / "images").iterdir()):
+        photos = sorted(person.glob("*.jpg"))
+        if len(photos) >= 2:
+            pixels = cv2.imread(str(photos[1]))
+            live = encode_jpeg(cv2.resize(pixels, (500, 500), interpolation=cv2.INTER_CUBIC))
+            out.append((photos[0].read_bytes(), live))
+        if len(out) == count:
+            break
+    return out
+
+
+def _register(client: httpx.Client, clerk: dict[str, str], k: int, doc: bytes, live: bytes) -> tuple[float, str]:
+    """One point-of-sale registration; returns its wall time and decision."""
+    t = time.perf_counter()
+    session = client.post("/v1/capture-sessions", headers=clerk).json()
+    files = [("frames", (f"f{i}.jpg", live, "image/jpeg")) for i in range(3)]
+    r = client.post(f"/v1/capture-sessions/{session['id']}/frames", headers=clerk, files=files,
+                    data={"nonce": session["nonce"], "timestamps": "[0, 100, 200]"})
+    r.raise_for_status()
+    birth = f"19{60 + k // 1000:02d}0307"
+    r = client.post("/v1/registrations", headers=clerk, files={"document_photo": ("doc.jpg", doc, "image/jpeg")},
+                    data={"operator_id": "op", "doc_type": "cn_ric", "document": ric_number(k % 1000, birth),
+                          "capture_session_id": session["id"], "iccid": iccid(k + 1),
+                          "consent_version": "kyc-consent-v3", "consent_at": "2026-01-05T10:00:00Z"})
+    if r.status_code != 201:
+        raise RuntimeError(f"registration {k}: {r.status_code} {r.text}")
+    return time.perf_counter() - t, str(r.json()["decision"])
+
+
+def _setup(client: httpx.Client, admin: dict[str, str], numbers: int) -> dict[str, str]:
+    """An operator with enough numbers and a clerk key."""
+    client.post("/v1/operators", json={"id": "op", "name": "OP", "country": "CN"}, headers=admin).raise_for_status()
+    for start in range(0, numbers, 500):
+        msisdns = [f"139{i:08d}" for i in range(start, min(numbers, start + 500))]
+        client.post("/v1/operators/op/numbers", json={"msisdns": msisdns}, headers=admin).raise_for_status()
+    r = client.post("/v1/api-keys", json={"name": "bench clerk", "role": "clerk"}, headers=admin)
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def run(data: Path, registrations: int, clients: int, warmup: int) -> None:
+    people = _people(data, registrations + warmup)
+    if len(people) < registrations + warmup:
+        raise SystemExit(f"only {len(people)} LFW people with two photos")
+    with tempfile.TemporaryDirectory() as tmp:
+        port = 18000 + os.getpid() % 1000
+        server = subprocess.Popen([sys.executable, __file__, "serve", "--port", str(port), "--data-dir", tmp])
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200 and (Path(tmp) / "admin-token").exists():
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.2)
+            admin = {"Authorization": f"Bearer {(Path(tmp) / 'admin-token').read_text()}"}
+            local = threading.local()
+
+            def client() -> httpx.Client:
+                if not hasattr(local, "client"):
+                    local.client = httpx.Client(base_url=base, timeout=60)
+                c: httpx.Client = local.client
+                return c
+
+            with httpx.Client(base_url=base, timeout=60) as setup_client:
+                clerk = _setup(setup_client, admin, len(people))
+            for k in range(warmup):
+                _register(client(), clerk, k, *people[k])
+            t = time.perf_counter()
+            with ThreadPoolExecutor(clients) as pool:
+                results: list[Any] = list(pool.map(lambda k: _register(client(), clerk, k, *people[k]),
+                                                   range(warmup, warmup + registrations)))
+            elapsed = time.perf_counter() - t
+        finally:
+            server.terminate()
+            server.wait(30)
+    latencies = sorted(r[0] * 1000 for r in results)
+    decisions = {d: sum(1 for r in results if r[1] == d) for d in {r[1] for r in results}}
+    print(f"{registrations} registrations, {clients} concurrent clients, server: 1 uvicorn process, "
+          f"{os.cpu_count()} cores, SQLite")
+    print(f"  {registrations / elapsed:.1f} registrations/s ({elapsed:.1f} s); per registration (3 requests): "
+          f"median {statistics.median(latencies):.0f} ms, p95 {latencies[int(0.95 * len(latencies))]:.0f} ms")
+    print(f"  decisions: {decisions}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("what", nargs="?", default="run", choices=["run", "serve"])
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("FACEKYC_TEST_DATA", "../shared/data")))
+    parser.add_argument("--registrations", type=int, default=120)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--warmup", type=int, default=4)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--data-dir", type=Path)
+    args = parser.parse_args()
+    if args.what == "serve":
+        serve(args.port, args.data_dir)
+    else:
+        run(args.data, args.registrations, args.clients, args.warmup)
+
+
+if __name__ == "__main__":
+    main()
