@@ -95,7 +95,7 @@ def _setup(client: httpx.Client, admin: dict[str, str], numbers: int) -> dict[st
     for start in range(0, numbers, 500):
         msisdns = [f"139{i:08d}" for i in range(start, min(numbers, start + 500))]
         client.post("/v1/operators/op/numbers", json={"msisdns": msisdns}, headers=admin).raise_for_status()
-    r = client.post("/v1/api-keys", json={"name": "bench clerk", "role": "clerk"}, headers=admin)
+    r = client.post("/v1/api-keys", json={"name": "bench clerk", "role": "clerk", "operator_id": "op"}, headers=admin)
     r.raise_for_status()
     return {"Authorization": f"Bearer {r.json()['token']}"}
 

@@ -157,8 +157,9 @@ def soak(label: str, env_extra: dict[str, str], plan: list[tuple[str, Any]], arg
         base = f"http://127.0.0.1:{port}"
         try:
             admin = {"Authorization": f"Bearer {token}"}
-            clerk = httpx.post(base + "/v1/api-keys", json={"name": "soak", "role": "clerk"}, headers=admin).json()
             httpx.post(base + "/v1/operators", json={"id": "op", "name": "OP", "country": "CN"}, headers=admin)
+            clerk = httpx.post(base + "/v1/api-keys", json={"name": "soak", "role": "clerk", "operator_id": "op"},
+                               headers=admin).json()
             httpx.post(base + "/v1/operators/op/numbers", headers=admin,
                        json={"msisdns": [f"139{i:08d}" for i in range(len(plan))]})
             headers = {"Authorization": f"Bearer {clerk['token']}"}

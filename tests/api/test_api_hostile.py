@@ -45,11 +45,12 @@ def server(deploy: Callable[..., Any]) -> Any:
                  face_work_slots=16)
     with httpx.Client(base_url=dep.base_url, timeout=120) as admin:
         auth = {"Authorization": f"Bearer {dep.admin_token}"}
-        r = admin.post("/v1/api-keys", json={"name": "hostile clerk", "role": "clerk"}, headers=auth)
-        assert r.status_code == 201, r.text
-        dep.clerk = {"Authorization": f"Bearer {r.json()['token']}"}
         r = admin.post("/v1/operators", json={"id": "op", "name": "OP", "country": "CN"}, headers=auth)
         assert r.status_code == 201, r.text
+        r = admin.post("/v1/api-keys", json={"name": "hostile clerk", "role": "clerk", "operator_id": "op"},
+                       headers=auth)
+        assert r.status_code == 201, r.text
+        dep.clerk = {"Authorization": f"Bearer {r.json()['token']}"}
     return dep
 
 

@@ -104,12 +104,13 @@ class Client:
         self.clerk: dict[str, str] = {}
 
     def setup(self, base: str, numbers: int) -> None:
-        r = httpx.post(f"{base}/v1/api-keys", json={"name": "clerk", "role": "clerk"}, headers=self.admin, timeout=30)
-        assert r.status_code == 201, r.text
-        self.clerk = {"Authorization": f"Bearer {r.json()['token']}"}
         r = httpx.post(f"{base}/v1/operators", json={"id": "op", "name": "Op", "country": "CN"}, headers=self.admin,
                        timeout=30)
         assert r.status_code == 201, r.text
+        r = httpx.post(f"{base}/v1/api-keys", json={"name": "clerk", "role": "clerk", "operator_id": "op"},
+                       headers=self.admin, timeout=30)
+        assert r.status_code == 201, r.text
+        self.clerk = {"Authorization": f"Bearer {r.json()['token']}"}
         r = httpx.post(f"{base}/v1/operators/op/numbers", json={"msisdns": [f"1390000{i:04d}" for i in range(numbers)]},
                        headers=self.admin, timeout=30)
         assert r.status_code == 201, r.text
