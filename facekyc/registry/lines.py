@@ -18,6 +18,7 @@ from facekyc.registry import audit
 from facekyc.registry.errors import Conflict, NotFound
 from facekyc.registry.registration import iccid_in_use, lock_identity
 from facekyc.registry.scope import Scope
+from facekyc.registry.template_configs import ConfigUnavailable
 from facekyc.storage import enrolment_log
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import PhoneNumber, Subscriber, Subscription, utcnow
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from facekyc.registry.service import Registry
 
 log = logging.getLogger("facekyc.lines")
+REENROL_ON = ("sim_replacement", "numbers_query")  # face-verified contacts that refresh an older template
 
 
 @dataclass
@@ -53,13 +55,21 @@ class LineService:
             return FaceCheck("rejected", ["liveness_failed"], {}, fmr)
         if subscriber is None or subscriber.template_ciphertext is None:
             return FaceCheck("rejected", ["not_registered"], {}, fmr)
+        try:
+            scorer = self.r.configs.scorer(subscriber.template_version)  # the template's own configuration
+        except ConfigUnavailable:
+            return FaceCheck("rejected", ["template_config_unavailable"],
+                             {"template_config": subscriber.template_version}, fmr)
         enrolled = self.r.registrations.open_template(subscriber)
-        live = self.r.scorer.template(capture.embeddings)
-        score = self.r.scorer.template_score(float(np.dot(enrolled, live)))
-        threshold = self.r.scorer.threshold(fmr)
-        scores = {"enrolled_vs_live": round(score, 4), "threshold": round(threshold, 4)}
+        score = scorer.template_score(float(np.dot(enrolled, scorer.template(capture.embeddings))))
+        threshold = scorer.threshold(fmr)
+        scores: dict[str, Any] = {"enrolled_vs_live": round(score, 4), "threshold": round(threshold, 4)}
+        if subscriber.template_version != self.r.configs.current_id:
+            scores["template_config"] = subscriber.template_version
         if score < threshold:
             return FaceCheck("rejected", ["face_mismatch"], scores, fmr)
+        if purpose in REENROL_ON and self.r.registrations.reenrol(session, subscriber, capture.embeddings):
+            scores["reenrolled_as"] = self.r.configs.current_id
         return FaceCheck("approved", [], scores, fmr)
 
     def _subscriber(self, session: Session, doc: IdentityDocument) -> Subscriber | None:
@@ -68,6 +78,8 @@ class LineService:
         return session.execute(select(Subscriber).where(Subscriber.identity_index == identity)).scalar_one_or_none()
 
     def _finish(self, kind: str, check: FaceCheck) -> FaceCheck:
+        if "reenrolled_as" in check.scores:
+            self.r.feed.catch_up()  # this process's indexes follow at once; the others at their next search
         self.r.metrics.decision(kind, check.decision, check.reasons)
         log.info(f"{kind} decided", extra={"decision": check.decision, "reasons": check.reasons})
         return check

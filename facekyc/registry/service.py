@@ -19,6 +19,7 @@ from facekyc.registry.liveness import LivenessChecker, default_checker
 from facekyc.registry.metrics import Metrics
 from facekyc.registry.registration import RegistrationService
 from facekyc.registry.review import ReviewService
+from facekyc.registry.template_configs import TemplateConfigs
 from facekyc.registry.vault import Vault
 from facekyc.storage import enrolment_log, migrate
 from facekyc.storage.db import make_engine, make_sessionmaker, transaction
@@ -80,7 +81,11 @@ class Registry:
         check_settings(settings)
         self.settings = settings
         self.engine = engine
-        self.scorer = engine.scorer
+        try:
+            self.configs = TemplateConfigs(engine.calibration, engine.model_names, settings.model_list())
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
+        self.scorer = self.configs.current
         self.db = db
         self.keyring = keyring
         self.sessions = make_sessionmaker(db, info=audit.bind_keys({}, keyring))
