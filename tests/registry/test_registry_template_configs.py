@@ -178,3 +178,33 @@ def test_templates_migrate_re_embeds_from_kept_crops(sface_registry: Registry, d
         assert migrate_templates(new).migrated == 0  # nothing left to move
     finally:
         new.close()
+
+
+def test_templates_cli_reports_counts_and_who_waits_for_a_contact(sface_registry: Registry, desk: Desk,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from facekyc.cli import app
+
+    old = sface_registry
+    if old.db.dialect.name != "sqlite":
+        pytest.skip("the CLI reads its database from the environment; the PostgreSQL runs use a private schema")
+    assert desk.register(old, HOLDER, 1, 2, identity=1).registration.decision == "approved"
+    monkeypatch.setenv("FACEKYC_DATA_DIR", str(old.settings.data_dir))
+    monkeypatch.delenv("FACEKYC_DATABASE_URL", raising=False)
+    monkeypatch.setenv("FACEKYC_MODELS", "sface,dlib")
+    runner = CliRunner()
+    status = runner.invoke(app, ["templates", "status", "--json"])
+    assert status.exit_code == 0, status.output
+    shown = json.loads(status.output)
+    sface_id = config_id(["sface"], old.engine.calibration)
+    assert shown["current"] == config_id(["sface", "dlib"], old.engine.calibration)
+    assert [(c["config"], c["templates"], c["current"]) for c in shown["configurations"]] == [
+        (shown["current"], 0, True), (sface_id, 1, False)]
+    migrated = runner.invoke(app, ["templates", "migrate"])
+    assert migrated.exit_code == 0, migrated.output
+    said = " ".join(migrated.output.split())  # however the console wraps it
+    assert "0 template(s) re-embedded" in said and "FACEKYC_KEEP_ENROLMENT_CROP is off" in said
+    assert "1 template(s) still need their customer's next face-verified contact" in said
