@@ -213,8 +213,6 @@ class RegistrationService:
         dups.sort(key=lambda d: (d[3], -d[2]))  # most certain first: FMR is comparable across configurations
         scores["dedup_threshold"] = round(dedup_threshold, 4)
         scores["dedup_fmr_target"] = dedup_fmr
-        if len(searched) > 1:
-            scores["dedup_configurations"] = [cfg for cfg, _ in searched]
         if dups:
             refs = {sid: ref for sid, ref in session.execute(select(Subscriber.id, Subscriber.ref)
                                                              .where(Subscriber.id.in_([d[0] for d in dups])))}

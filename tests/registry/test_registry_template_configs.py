@@ -4,6 +4,7 @@ configuration, move at a face-verified contact, and `templates migrate` moves th
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -114,13 +115,18 @@ def test_older_templates_are_checked_with_their_models_and_move_at_a_contact(sfa
         assert sface_threshold != round(new.scorer.threshold(new.settings.sim_swap_fmr_target), 4)
         impostor = new.lines.replace_sim(holder.msisdn or "", iccid(90), desk.capture(new, OTHER, 3), "clerk", SCOPE)
         assert impostor.decision == "rejected" and impostor.reasons == ["face_mismatch"]
-        assert impostor.scores["template_config"] == sface_id and impostor.scores["threshold"] == sface_threshold
+        assert impostor.template_config == sface_id and impostor.scores["threshold"] == sface_threshold
         assert versions(new)[holder.subscriber_ref or ""] == sface_id  # a failed check moves nothing
 
         genuine = new.lines.replace_sim(holder.msisdn or "", iccid(91), desk.capture(new, HOLDER, 3), "clerk", SCOPE)
         assert genuine.decision == "approved", genuine.scores
-        assert genuine.scores["threshold"] == sface_threshold and genuine.scores["template_config"] == sface_id
-        assert genuine.scores["reenrolled_as"] == fused_id
+        assert genuine.scores["threshold"] == sface_threshold and genuine.template_config == sface_id
+        assert genuine.reenrolled_as == fused_id
+        assert all(isinstance(v, float) for v in genuine.scores.values())  # the API's scores are numbers only
+        with new.sessions() as session:
+            swap = session.execute(select(AuditEntry).where(AuditEntry.action == "sim.replaced")).scalar_one()
+        details = json.loads(swap.details)
+        assert (details["template_config"], details["reenrolled_as"]) == (sface_id, fused_id)
         assert versions(new) == {holder.subscriber_ref: fused_id, other.subscriber_ref: sface_id}
         holder_id = int(holder.registration.subscriber_id or 0)
         assert holder_id in new.index and holder_id not in new.configs.legacy_index(sface_id)
@@ -128,12 +134,13 @@ def test_older_templates_are_checked_with_their_models_and_move_at_a_contact(sfa
         # the re-enrolled template is a fused one: the holder's next contact is checked with fused scores
         again = new.lines.numbers_for(parse_document("cn_ric", ric_number(1)), desk.capture(new, HOLDER, 4),
                                       "clerk", SCOPE)
-        assert again.decision == "approved" and "template_config" not in again.scores
+        assert again.decision == "approved" and again.template_config is None and again.reenrolled_as is None
         assert [line.msisdn for line in again.lines] == [holder.msisdn]
 
         # dedup: each configuration's templates are searched with that configuration
         dup_old = desk.register(new, OTHER, 3, 4, identity=3)
         assert dup_old.registration.decision == "review"
+        assert all(isinstance(v, float) for v in dup_old.registration.scores.values())
         matches = dup_old.registration.rules[0]["detail"]["matches"]
         assert [(m["subscriber"], m.get("template_config")) for m in matches] == [(other.subscriber_ref, sface_id)]
         dup_new = desk.register(new, HOLDER, 5, 6, identity=4)
@@ -170,7 +177,7 @@ def test_templates_migrate_re_embeds_from_kept_crops(sface_registry: Registry, d
                                    .where(AuditEntry.action == "template.migrated")).scalar_one() == 2
         # the templates re-embedded from crops still identify their holders, with fused scores
         genuine = new.lines.replace_sim(holder.msisdn or "", iccid(91), desk.capture(new, HOLDER, 3), "clerk", SCOPE)
-        assert genuine.decision == "approved" and "template_config" not in genuine.scores
+        assert genuine.decision == "approved" and genuine.template_config is None
         impostor = new.lines.replace_sim(other.msisdn or "", iccid(92), desk.capture(new, HOLDER, 4), "clerk", SCOPE)
         assert impostor.decision == "rejected"
         dup = desk.register(new, OTHER, 3, 4, identity=3)
@@ -182,8 +189,6 @@ def test_templates_migrate_re_embeds_from_kept_crops(sface_registry: Registry, d
 
 def test_templates_cli_reports_counts_and_who_waits_for_a_contact(sface_registry: Registry, desk: Desk,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    import json
-
     from typer.testing import CliRunner
 
     from facekyc.cli import app
