@@ -67,6 +67,7 @@ class IndexFeed:
                 query = query.where(Subscriber.id.in_(ids))
             rows = list(session.execute(query.order_by(Subscriber.id).limit(BATCH)).scalars())
             for row in rows:
+                self.r.configs.learn(session, row.template_version)
                 if not self.r.configs.usable(row.template_version):
                     log.error("template made by a configuration this server cannot reproduce; left out of the "
                               "index (see facekyc templates status)", extra={"subscriber": row.ref})

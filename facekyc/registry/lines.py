@@ -63,6 +63,7 @@ class LineService:
         if subscriber is None or subscriber.template_ciphertext is None:
             return FaceCheck("rejected", ["not_registered"], {}, fmr)
         try:
+            self.r.configs.learn(session, subscriber.template_version)
             scorer = self.r.configs.scorer(subscriber.template_version)  # the template's own configuration
         except ConfigUnavailable:
             return FaceCheck("rejected", ["template_config_unavailable"], {}, fmr,

@@ -222,6 +222,7 @@ class RegistrationService:
                             for sid, cfg, s, fmr in dups],
                 "threshold": round(dedup_threshold, 4)}))
         if subscriber is not None and subscriber.template_ciphertext is not None and subscriber.wrapped_key:
+            configs.learn(session, subscriber.template_version)
             scorer = configs.scorer(subscriber.template_version)
             enrolled = self.open_template(subscriber)
             score = scorer.template_score(float(np.dot(enrolled, scorer.template(live))))

@@ -19,7 +19,7 @@ from facekyc.registry.liveness import LivenessChecker, default_checker
 from facekyc.registry.metrics import Metrics
 from facekyc.registry.registration import RegistrationService
 from facekyc.registry.review import ReviewService
-from facekyc.registry.template_configs import TemplateConfigs
+from facekyc.registry.template_configs import TemplateConfigs, remember_calibration
 from facekyc.registry.vault import Vault
 from facekyc.storage import enrolment_log, migrate
 from facekyc.storage.db import make_engine, make_sessionmaker, transaction
@@ -109,6 +109,8 @@ class Registry:
             log.warning(warning)
         registry = cls(settings, engine, db, keyring, liveness=liveness)
         registry.pin_legacy_audit()
+        with transaction(registry.sessions) as session:
+            remember_calibration(session, engine.calibration)  # its templates stay checkable after an upgrade
         registry.rebuild_index()
         return registry
 

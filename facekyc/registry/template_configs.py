@@ -10,25 +10,49 @@ current one, one in-process exact index each (they only shrink, as templates are
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from facekyc.registry.errors import Conflict
+from facekyc.storage.models import TemplateCalibration
 from facekyc.storage.vector_index import FlatIPIndex, VectorIndex
 from facekyc.vision.calibration import Calibration
 from facekyc.vision.engine import Scorer
 
 
 def calibration_tag(calibration: Calibration) -> str:
-    """A stable short name of a calibration: the first 8 hex digits of its canonical JSON's SHA-256."""
-    return "cal-" + hashlib.sha256(calibration.to_json().encode()).hexdigest()[:8]
+    """A stable short name of a calibration: the first 8 hex digits of the SHA-256 of what shapes templates
+    and decisions (fusion weights, thresholds and tails; not the provenance notes), as canonical JSON."""
+    data = json.loads(calibration.to_json())
+    canonical = json.dumps({"fusion": data["fusion"], "scores": data["scores"]}, sort_keys=True)
+    return "cal-" + hashlib.sha256(canonical.encode()).hexdigest()[:8]
 
 
 def config_id(models: Sequence[str], calibration: Calibration) -> str:
     """The id recorded with every template, e.g. 'sface+dlib@cal-1a2b3c4d'."""
     return "+".join(models) + "@" + calibration_tag(calibration)
+
+
+def remember_calibration(session: Session, calibration: Calibration) -> None:
+    """Record the calibration this process enrols with (once per tag; a concurrent start may race: harmless)."""
+    tag = calibration_tag(calibration)
+    if session.get(TemplateCalibration, tag) is None:
+        session.add(TemplateCalibration(tag=tag, calibration=calibration.to_json()))
+        try:
+            session.flush()
+        except IntegrityError:
+            session.rollback()
+
+
+def recorded_calibration(session: Session, tag: str) -> Calibration | None:
+    """An earlier calibration by tag, as recorded when its templates were enrolled."""
+    row = session.get(TemplateCalibration, tag)
+    return Calibration.from_json(row.calibration) if row is not None else None
 
 
 def models_of(template_config: str) -> list[str]:
@@ -41,7 +65,7 @@ class ConfigUnavailable(Conflict):
 
     def __init__(self, template_config: str, why: str) -> None:
         super().__init__(f"the enrolled template was made by {template_config!r}, which this server cannot "
-                         f"reproduce ({why}); the customer must be enrolled again", code="template_config_unavailable")
+                         f"reproduce ({why}); the customer must enrol again", code="template_config_unavailable")
 
 
 class TemplateConfigs:
@@ -57,6 +81,7 @@ class TemplateConfigs:
         self.current_id = config_id(current_models, calibration)
         self.current = Scorer(calibration, current_models)
         self._scorers: dict[str, Scorer] = {self.current_id: self.current}
+        self._earlier: dict[str, Calibration] = {}  # recorded calibrations by tag (see `learn`)
         self._legacy: dict[str, VectorIndex] = {}
         self._lock = threading.Lock()
 
@@ -67,13 +92,27 @@ class TemplateConfigs:
             found = self._scorers.get(key)
             if found is not None:
                 return found
-            if "@" not in key or key.split("@", 1)[1] != self.tag:
-                raise ConfigUnavailable(key, "its calibration is not the one this server ships")
+            tag = key.split("@", 1)[1] if "@" in key else ""
+            calibration = self.calibration if tag == self.tag else self._earlier.get(tag)
+            if calibration is None:
+                raise ConfigUnavailable(key, "its calibration is unknown here")
             models = models_of(key)
             if any(m not in self.engine_models for m in models):
                 raise ConfigUnavailable(key, "the face engine does not load all of its models")
-            self._scorers[key] = made = Scorer(self.calibration, models)
+            self._scorers[key] = made = Scorer(calibration, models)
             return made
+
+    def learn(self, session: Session, template_config: str | None) -> None:
+        """Load a template's calibration from the database, in the caller's session, if not known yet
+        (another process may have enrolled under a calibration this one has not seen)."""
+        tag = (template_config or "").partition("@")[2]
+        with self._lock:
+            if not tag or tag == self.tag or tag in self._earlier:
+                return
+        found = recorded_calibration(session, tag)
+        if found is not None:
+            with self._lock:
+                self._earlier[tag] = found
 
     def usable(self, template_config: str | None) -> bool:
         try:

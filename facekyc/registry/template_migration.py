@@ -64,6 +64,8 @@ def template_counts(registry: Registry) -> list[ConfigCount]:
         rows = session.execute(select(Subscriber.template_version, func.count(),
                                       func.count(Subscriber.face_crop_ciphertext))
                                .where(*_enrolled()).group_by(Subscriber.template_version)).all()
+        for cfg, _n, _crops in rows:
+            registry.configs.learn(session, cfg)
     counts = {str(cfg): (int(n), int(crops)) for cfg, n, crops in rows}
     counts.setdefault(current, (0, 0))
     return [ConfigCount(cfg, n, crops, cfg == current, registry.configs.usable(cfg))

@@ -25,6 +25,7 @@ from facekyc.registry.template_configs import config_id
 from facekyc.registry.template_migration import migrate_templates, template_counts
 from facekyc.storage.db import transaction
 from facekyc.storage.models import AuditEntry, Operator, PhoneNumber, Subscriber
+from facekyc.vision.calibration import Calibration
 from facekyc.vision.engine import FaceAnalysis, FaceEngine, Scorer
 from facekyc.vision.liveness.types import CapturedFrame
 
@@ -213,3 +214,34 @@ def test_templates_cli_reports_counts_and_who_waits_for_a_contact(sface_registry
     said = " ".join(migrated.output.split())  # however the console wraps it
     assert "0 template(s) re-embedded" in said and "FACEKYC_KEEP_ENROLMENT_CROP is off" in said
     assert "1 template(s) still need their customer's next face-verified contact" in said
+
+
+def test_a_new_calibration_keeps_earlier_templates_checkable(sface_registry: Registry, desk: Desk) -> None:
+    """Same models, refitted calibration (other fusion weights and thresholds): earlier templates are
+    checked with the calibration recorded when they were enrolled, then re-enrolled under the new one."""
+    import copy
+
+    old = sface_registry
+    holder = desk.register(old, HOLDER, 1, 2, identity=1)
+    assert holder.registration.decision == "approved"
+    data = json.loads(old.engine.calibration.to_json())
+    data["fusion"]["weights"] = [w * 1.5 for w in data["fusion"]["weights"]]
+    for score in data["scores"].values():
+        score["thresholds"] = {k: v * 1.01 for k, v in score["thresholds"].items()}
+    refitted = Calibration.from_json(json.dumps(data))
+    engine = copy.copy(old.engine)  # the same loaded models under the refitted calibration
+    engine.calibration, engine.scorer = refitted, Scorer(refitted, engine.model_names)
+    settings = old.settings.model_copy(update={"models": "sface"})
+    new = Registry.open(settings, engine, liveness=desk.liveness, schema=current_schema(old))
+    try:
+        earlier, current = config_id(["sface"], old.engine.calibration), config_id(["sface"], refitted)
+        assert earlier != current
+        assert [(c.config, c.templates, c.usable) for c in template_counts(new)] == [(current, 0, True),
+                                                                                    (earlier, 1, True)]
+        checked_with = round(Scorer(old.engine.calibration, ["sface"]).threshold(settings.sim_swap_fmr_target), 4)
+        genuine = new.lines.replace_sim(holder.msisdn or "", iccid(91), desk.capture(new, HOLDER, 3), "clerk", SCOPE)
+        assert genuine.decision == "approved" and genuine.scores["threshold"] == checked_with
+        assert (genuine.template_config, genuine.reenrolled_as) == (earlier, current)
+        assert versions(new) == {holder.subscriber_ref: current}
+    finally:
+        new.close()

@@ -4,11 +4,12 @@ and downgrading gives the old ids back (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from alembic import command
 from sqlalchemy import Engine, text
 
-from facekyc.registry.template_configs import config_id
+from facekyc.registry.template_configs import calibration_tag, config_id
 from facekyc.storage import migrate
 from facekyc.vision.calibration import Calibration
 
@@ -28,8 +29,12 @@ def test_0005_names_the_calibration_of_every_template_and_downgrades(empty_db: E
                               "status, created_at) VALUES (:ref, 'cn_ric', :t, :v, 'active', :at)"),
                          {"ref": ref, "t": template, "v": version, "at": now})
     migrate.upgrade(empty_db)
-    fused = config_id(["sface", "dlib"], Calibration.load())
+    frozen = Path(migrate.MIGRATIONS) / "versions" / "0005_calibration.json"  # what made the earlier templates
+    fused = config_id(["sface", "dlib"], Calibration.load(frozen))
     assert _versions(empty_db) == {"sbr_fused": fused, "sbr_unlabelled": fused, "sbr_erased": None}
+    with empty_db.connect() as conn:  # the calibration those templates were made with is kept by its tag
+        kept = conn.execute(text("SELECT tag, calibration FROM template_calibrations")).all()
+    assert [(tag, calibration_tag(Calibration.from_json(body))) for tag, body in kept] == [(fused[-12:],) * 2]
     config = migrate.alembic_config()
     with empty_db.begin() as conn:
         config.attributes["connection"] = conn
