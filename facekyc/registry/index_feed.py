@@ -163,7 +163,8 @@ class IndexFeed:
         if getattr(self.r.index, "transform_version", version) != version:  # `keys rotate-transform` ran
             from facekyc.registry.service import build_index
 
-            self.r.index = build_index(self.r.settings, self.r.keyring, self.r.sessions, version)
+            self.r.index = build_index(self.r.settings, self.r.keyring, self.r.sessions, version,
+                                       template_config=self.r.configs.current_id)
         applied = enrolment_log.applied(session, self.name)
         if applied is None:  # first start against this collection: fill it from the rows
             enrolment_log.claim(session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -59,8 +60,9 @@ def open_database(settings: Settings, *, schema: str | None = None, upgrade: boo
 
 
 def build_index(settings: Settings, keyring: LocalKeyring, sessions: sessionmaker[Session],
-                version: int | None = None) -> VectorIndex:
-    """The configured backend; an external one gets the keyed rotation of the version the database names."""
+                version: int | None = None, template_config: str = "") -> VectorIndex:
+    """The configured backend; an external one gets the keyed rotation of the version the database names,
+    in a collection of its own per template configuration (templates of two models never share one)."""
     if settings.vector_backend != "milvus":
         return open_index(settings.vector_backend)
     from facekyc.crypto.transform import KeyedRotation
@@ -68,7 +70,9 @@ def build_index(settings: Settings, keyring: LocalKeyring, sessions: sessionmake
     if version is None:
         with sessions() as session:
             version = enrolment_log.transform_version(session)
-    return open_index("milvus", milvus_uri=settings.milvus_uri, collection=f"{settings.milvus_collection}_v{version}",
+    config = f"_c{hashlib.sha256(template_config.encode()).hexdigest()[:8]}" if template_config else ""
+    return open_index("milvus", milvus_uri=settings.milvus_uri,
+                      collection=f"{settings.milvus_collection}{config}_v{version}",
                       transform=KeyedRotation(keyring.index_key(), version))
 
 
@@ -90,7 +94,8 @@ class Registry:
         self.keyring = keyring
         self.sessions = make_sessionmaker(db, info=audit.bind_keys({}, keyring))
         self.vault = Vault(keyring)
-        self.index: VectorIndex = index if index is not None else build_index(settings, keyring, self.sessions)
+        self.index: VectorIndex = index if index is not None else build_index(
+            settings, keyring, self.sessions, template_config=self.configs.current_id)
         self.feed = IndexFeed(self)
         self.metrics = metrics or Metrics()
         self.liveness: LivenessChecker = liveness or default_checker(settings)

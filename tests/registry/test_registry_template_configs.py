@@ -245,3 +245,34 @@ def test_a_new_calibration_keeps_earlier_templates_checkable(sface_registry: Reg
         assert versions(new) == {holder.subscriber_ref: current}
     finally:
         new.close()
+
+
+def test_milvus_keeps_one_collection_per_configuration(make_registry: Callable[..., Registry], desk: Desk,
+                                                       tmp_path: Path) -> None:
+    import importlib.util
+
+    for module in ("pymilvus", "milvus_lite"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not installed (pip install 'facekyc[milvus]')")
+    old = make_registry(liveness=desk.liveness, models="sface", vector_backend="milvus",
+                        milvus_uri=str(tmp_path / "faces.db"))
+    with transaction(old.sessions) as session:
+        session.add(Operator(id="op", name="Op", country="CN", max_numbers_per_identity=None))
+        session.flush()
+        session.add_all([PhoneNumber(operator_id="op", msisdn=f"+8613900000{i:03d}", status="free") for i in range(9)])
+    holder = desk.register(old, HOLDER, 1, 2, identity=1)
+    other = desk.register(old, OTHER, 1, 2, identity=2)
+    assert (holder.registration.decision, other.registration.decision) == ("approved", "approved")
+    new = desk.switch(old, "sface,dlib")
+    try:
+        assert new.index.collection != old.index.collection and len(new.index) == 0  # type: ignore[attr-defined]
+        assert len(new.configs.legacy_index(old.configs.current_id)) == 2
+        genuine = new.lines.replace_sim(holder.msisdn or "", iccid(91), desk.capture(new, HOLDER, 3), "clerk", SCOPE)
+        assert genuine.reenrolled_as == new.configs.current_id
+        assert int(holder.registration.subscriber_id or 0) in new.index and len(new.index) == 1
+        dup = desk.register(new, OTHER, 3, 4, identity=3)  # found among the SFace-only templates
+        assert [m["subscriber"] for m in dup.registration.rules[0]["detail"]["matches"]] == [other.subscriber_ref]
+        dup = desk.register(new, HOLDER, 5, 6, identity=4)  # found through the fused collection
+        assert [m["subscriber"] for m in dup.registration.rules[0]["detail"]["matches"]] == [holder.subscriber_ref]
+    finally:
+        new.close()
