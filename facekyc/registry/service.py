@@ -117,6 +117,11 @@ class Registry:
         with transaction(registry.sessions) as session:
             remember_calibration(session, engine.calibration)  # its templates stay checkable after an upgrade
         registry.rebuild_index()
+        older = registry.configs.legacy_in_use()
+        if older:
+            log.warning("templates of older model configurations are still enrolled (each dedup search also runs "
+                        "once per configuration); see facekyc templates status",
+                        extra={"current": registry.configs.current_id, "older": older})
         return registry
 
     def rebuild_index(self) -> int:
