@@ -36,6 +36,10 @@ from facekyc.cli_operators import register as _register_operator_commands  # noq
 
 _register_operator_commands(app)
 
+from facekyc.cli_templates import register as _register_template_commands  # noqa: E402  (templates status, migrate)
+
+_register_template_commands(app)
+
 FmrOption = Annotated[float, typer.Option("--fmr", help="Operating point as a false match rate (1e-2..1e-5).",
                                           min=1e-5, max=1e-2)]
 

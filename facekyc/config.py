@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(40_000_000, description="Decompression-bomb guard.")
     max_upload_bytes: int = Field(15 * 1024 * 1024, description="Largest accepted upload.")
     engine_threads: int = Field(1, ge=1, description="OpenCV threads per engine instance.")
+    models: str = Field("sface,dlib", pattern="^(sface,dlib|sface|dlib)$", description="Recognisers of the "
+                        "current template configuration: sface,dlib (fused) or one model; templates made by "
+                        "another configuration keep being checked with it until re-enrolled.")
 
     # --- registration policy ---
     max_numbers_per_identity: int = Field(5, ge=1)
@@ -69,6 +72,10 @@ class Settings(BaseSettings):
     busy_retry_after_s: int = Field(2, ge=1, description="Retry-After (seconds) sent with 503 busy.")
     malloc_arena_max: int = Field(2, ge=0, description="glibc malloc arenas for the server (0: glibc's default "
                                   "of 8 per core); fewer arenas keep RSS level under load (BENCHMARKS.md).")
+
+    def model_list(self) -> list[str]:
+        """The current configuration's recognisers, in template order."""
+        return self.models.split(",")
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the embedded SQLite file under data_dir."""

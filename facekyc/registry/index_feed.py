@@ -57,8 +57,8 @@ class IndexFeed:
         self.cursor = 0
         self._lock = threading.Lock()
 
-    def templates(self, session: Session, ids: list[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
-        """Decrypted templates of enrolled subscribers (all, or those of `ids`), in batches."""
+    def entries(self, session: Session, ids: list[int] | None = None) -> Iterator[tuple[int, str, np.ndarray]]:
+        """(id, template configuration, decrypted template) of enrolled subscribers (all, or those of `ids`)."""
         last = 0
         while True:
             query = select(Subscriber).where(Subscriber.template_ciphertext.is_not(None),
@@ -67,14 +67,33 @@ class IndexFeed:
                 query = query.where(Subscriber.id.in_(ids))
             rows = list(session.execute(query.order_by(Subscriber.id).limit(BATCH)).scalars())
             for row in rows:
+                self.r.configs.learn(session, row.template_version)
+                if not self.r.configs.usable(row.template_version):
+                    log.error("template made by a configuration this server cannot reproduce; left out of the "
+                              "index (see facekyc templates status)", extra={"subscriber": row.ref})
+                    continue
                 try:
-                    yield row.id, self.r.registrations.open_template(row)
+                    yield row.id, row.template_version or "", self.r.registrations.open_template(row)
                 except (DecryptionFailed, KeyNotFound):
                     log.error("template of a subscriber cannot be decrypted; left out of the index",
                               extra={"subscriber": row.ref})
             if len(rows) < BATCH:
                 return
             last = rows[-1].id
+
+    def templates(self, session: Session, ids: list[int] | None = None) -> Iterator[tuple[int, np.ndarray]]:
+        """Decrypted templates of the current configuration (the main index holds only these)."""
+        current = self.r.configs.current_id
+        return ((sid, t) for sid, cfg, t in self.entries(session, ids) if cfg == current)
+
+    def _split(self, items: Iterator[tuple[int, str, np.ndarray]]) -> list[tuple[int, np.ndarray]]:
+        """Current-configuration templates returned; older ones go into their own indexes."""
+        current, legacy = self.r.configs.current_id, []
+        main = []
+        for sid, cfg, template in items:
+            (main.append((sid, template)) if cfg == current else legacy.append((sid, cfg, template)))
+        self.r.configs.rebuild_legacy(legacy)
+        return main
 
     @property
     def name(self) -> str:
@@ -85,12 +104,16 @@ class IndexFeed:
         """At start. In process: load every enrolled template (the rows are the truth), then catch up.
         Shared (external) index: it outlives us, so only catch up (a first start fills it)."""
         if self.r.index.shared:
+            with self._lock, self.r.sessions() as session:
+                start = enrolment_log.head(session)
+                self.r.configs.rebuild_legacy((s, c, t) for s, c, t in self.entries(session)
+                                              if c != self.r.configs.current_id)
             self.catch_up()
             return len(self.r.index)
         t0 = time.perf_counter()
         with self._lock, self.r.sessions() as session:
             start = enrolment_log.head(session)
-            items = list(self.templates(session))
+            items = self._split(self.entries(session))
             self.r.index.rebuild(items)
             self.cursor = start
         self.catch_up()
@@ -102,7 +125,7 @@ class IndexFeed:
         """Rebuild the index from the database (the truth) under the sequence lock; say what had drifted."""
         with self._lock, transaction(self.r.sessions) as session:
             enrolment_log.claim(session)  # no enrolment or erasure commits meanwhile
-            truth = dict(self.templates(session))
+            truth = dict(self._split(self.entries(session)))
             held = self.r.index.ids()
             self.r.index.rebuild(truth.items())
             self.cursor = enrolment_log.head(session)
@@ -140,7 +163,8 @@ class IndexFeed:
         if getattr(self.r.index, "transform_version", version) != version:  # `keys rotate-transform` ran
             from facekyc.registry.service import build_index
 
-            self.r.index = build_index(self.r.settings, self.r.keyring, self.r.sessions, version)
+            self.r.index = build_index(self.r.settings, self.r.keyring, self.r.sessions, version,
+                                       template_config=self.r.configs.current_id)
         applied = enrolment_log.applied(session, self.name)
         if applied is None:  # first start against this collection: fill it from the rows
             enrolment_log.claim(session)
@@ -154,18 +178,31 @@ class IndexFeed:
         return self.cursor
 
     def _apply(self, session: Session, touched: set[int]) -> None:
-        present = dict(self.templates(session, sorted(touched)))
+        present = {sid: (cfg, t) for sid, cfg, t in self.entries(session, sorted(touched))}
+        current = self.r.configs.current_id
         for subscriber_id in sorted(touched):
-            if subscriber_id in present:
-                self.r.index.add(subscriber_id, present[subscriber_id])
-            else:
-                self.r.index.remove(subscriber_id)
+            cfg, template = present.get(subscriber_id, (None, None))
+            self.r.configs.place(subscriber_id, cfg)
+            if template is not None and cfg == current:
+                self.r.index.add(subscriber_id, template)
+                continue
+            self.r.index.remove(subscriber_id)
+            if template is not None and cfg is not None:
+                self.r.configs.legacy_index(cfg).add(subscriber_id, template)
 
-    def serialise(self, session: Session, cursor: int, template: np.ndarray) -> list[tuple[int, float]]:
+    def serialise(self, session: Session, cursor: int, embeddings: dict[str, np.ndarray]
+                  ) -> list[tuple[int, str, float]]:
         """Inside a dedup transaction, after its search at `cursor`: take the sequence lock (held to commit)
-        and return (subscriber id, inner product) for every template committed since the search."""
+        and return (subscriber id, configuration, inner product) for every template committed since the
+        search, each compared with the live face's template under that template's configuration."""
         enrolment_log.claim(session)
         touched = sorted({e.subscriber_id for e in enrolment_log.after(session, cursor)})
         if not touched:
             return []
-        return [(sid, float(np.dot(t, template))) for sid, t in self.templates(session, touched)]
+        live: dict[str, np.ndarray] = {}
+        out = []
+        for sid, cfg, t in self.entries(session, touched):
+            if cfg not in live:
+                live[cfg] = self.r.configs.scorer(cfg).template(embeddings)
+            out.append((sid, cfg, float(np.dot(t, live[cfg]))))
+        return out

@@ -18,6 +18,7 @@ from facekyc.registry import audit
 from facekyc.registry.errors import Conflict, NotFound
 from facekyc.registry.registration import iccid_in_use, lock_identity
 from facekyc.registry.scope import Scope
+from facekyc.registry.template_configs import ConfigUnavailable
 from facekyc.storage import enrolment_log
 from facekyc.storage.db import transaction, with_retry
 from facekyc.storage.models import PhoneNumber, Subscriber, Subscription, utcnow
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from facekyc.registry.service import Registry
 
 log = logging.getLogger("facekyc.lines")
+REENROL_ON = ("sim_replacement", "numbers_query")  # face-verified contacts that refresh an older template
 
 
 @dataclass
@@ -40,6 +42,13 @@ class FaceCheck:
     fmr_target: float
     lines: list[Subscription] = field(default_factory=list)
     erased: bool = False
+    template_config: str | None = None  # set when the enrolled template was of an older configuration
+    reenrolled_as: str | None = None  # the current configuration it was re-enrolled under, if it was
+
+    def template_details(self) -> dict[str, str]:
+        """For the audit entry: which configuration checked the face, and any re-enrolment."""
+        out = {"template_config": self.template_config, "reenrolled_as": self.reenrolled_as}
+        return {k: v for k, v in out.items() if v is not None}
 
 
 class LineService:
@@ -53,14 +62,23 @@ class LineService:
             return FaceCheck("rejected", ["liveness_failed"], {}, fmr)
         if subscriber is None or subscriber.template_ciphertext is None:
             return FaceCheck("rejected", ["not_registered"], {}, fmr)
+        try:
+            self.r.configs.learn(session, subscriber.template_version)
+            scorer = self.r.configs.scorer(subscriber.template_version)  # the template's own configuration
+        except ConfigUnavailable:
+            return FaceCheck("rejected", ["template_config_unavailable"], {}, fmr,
+                             template_config=subscriber.template_version)
         enrolled = self.r.registrations.open_template(subscriber)
-        live = self.r.scorer.template(capture.embeddings)
-        score = self.r.scorer.template_score(float(np.dot(enrolled, live)))
-        threshold = self.r.scorer.threshold(fmr)
-        scores = {"enrolled_vs_live": round(score, 4), "threshold": round(threshold, 4)}
+        score = scorer.template_score(float(np.dot(enrolled, scorer.template(capture.embeddings))))
+        threshold = scorer.threshold(fmr)
+        scores: dict[str, Any] = {"enrolled_vs_live": round(score, 4), "threshold": round(threshold, 4)}
+        older = subscriber.template_version if subscriber.template_version != self.r.configs.current_id else None
         if score < threshold:
-            return FaceCheck("rejected", ["face_mismatch"], scores, fmr)
-        return FaceCheck("approved", [], scores, fmr)
+            return FaceCheck("rejected", ["face_mismatch"], scores, fmr, template_config=older)
+        check = FaceCheck("approved", [], scores, fmr, template_config=older)
+        if purpose in REENROL_ON and self.r.registrations.reenrol(session, subscriber, capture.embeddings):
+            check.reenrolled_as = self.r.configs.current_id
+        return check
 
     def _subscriber(self, session: Session, doc: IdentityDocument) -> Subscriber | None:
         identity = self.r.vault.blind_identity(doc)
@@ -68,6 +86,8 @@ class LineService:
         return session.execute(select(Subscriber).where(Subscriber.identity_index == identity)).scalar_one_or_none()
 
     def _finish(self, kind: str, check: FaceCheck) -> FaceCheck:
+        if check.reenrolled_as is not None:
+            self.r.feed.catch_up()  # this process's indexes follow at once; the others at their next search
         self.r.metrics.decision(kind, check.decision, check.reasons)
         log.info(f"{kind} decided", extra={"decision": check.decision, "reasons": check.reasons})
         return check
@@ -89,6 +109,7 @@ class LineService:
                 audit.append(session, actor=actor, action="numbers.queried", target=subscriber.ref if subscriber
                              else None, details={"decision": check.decision, "reasons": check.reasons,
                                                  "scores": check.scores, "count": len(check.lines),
+                                                 **check.template_details(),
                                                  "operator": operator_id, "store": scope.store})
                 return check
         return self._finish("numbers_query", with_retry(tx))
@@ -127,6 +148,7 @@ class LineService:
                 audit.append(session, actor=actor, action="line.closed" if line else "line.close_refused",
                              target=subscriber.ref if subscriber else None,
                              details={"decision": check.decision, "reasons": check.reasons, "scores": check.scores,
+                                      **check.template_details(),
                                       "subscription": line.id if line else None, "subscriber_erased": check.erased,
                                       "operator": operator_id, "store": scope.store})
             return check, erased_id
@@ -158,6 +180,7 @@ class LineService:
                 audit.append(session, actor=actor, action="sim.replaced" if check.decision == "approved"
                              else "sim.replacement_refused", target=line.id,
                              details={"decision": check.decision, "reasons": check.reasons, "scores": check.scores,
+                                      **check.template_details(),
                                       "fmr_target": fmr, "operator": operator_id, "store": scope.store})
                 return check
         return self._finish("sim_replacement", with_retry(tx))

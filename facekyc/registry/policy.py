@@ -26,6 +26,8 @@ REASONS: dict[str, str] = {
     "no_number_available": "the operator's number pool is empty",
     "document_invalid": "the identity document failed validation",
     "reviewer_rejected": "a reviewer rejected the case",
+    "template_config_unavailable": "the enrolled template was made by models or a calibration this server no "
+                                   "longer has; the customer must enrol again",
 }
 
 

@@ -138,7 +138,7 @@ class RegistrationService:
                     hits.append(RuleHit("face_mismatch", "reject", {"score": round(cmp.score, 4),
                                                                     "threshold": round(cmp.threshold, 4)}))
                 live_template = scorer.template(live)
-                hits.extend(self._identity_rules(session, subscriber, live_template, scores))
+                hits.extend(self._identity_rules(session, subscriber, live, scores))
             if subscriber is not None:
                 held = active_count(session, subscriber.id, operator.id)
                 limit = number_limit(settings, operator)
@@ -188,32 +188,46 @@ class RegistrationService:
                 "subscription": reg.subscription_id, "consent_version": req.consent_version, "store": store})
         return result
 
-    def _identity_rules(self, session: Session, subscriber: Subscriber | None, live_template: np.ndarray,
+    def _identity_rules(self, session: Session, subscriber: Subscriber | None, live: dict[str, np.ndarray],
                         scores: dict[str, Any]) -> list[RuleHit]:
-        """The audited 1:N search: same face under another identity, other face under this identity."""
-        scorer, hits = self.r.scorer, []
-        dedup_threshold = scorer.threshold(self.r.settings.dedup_fmr_target)
+        """The audited 1:N search: same face under another identity, other face under this identity.
+        Each configuration's templates are searched with the live face's template of that configuration."""
+        configs, hits = self.r.configs, []
+        dedup_fmr = self.r.settings.dedup_fmr_target
+        dedup_threshold = configs.current.threshold(dedup_fmr)
         t0 = time.perf_counter()
         cursor = self.r.feed.catch_up(session)  # every process's enrolments, not only ours
-        found = {h.subscriber_id: h.inner_product for h in self.r.index.search(live_template, DEDUP_CANDIDATES)}
+        searched = [(configs.current_id, self.r.index)]
+        searched += [(c, configs.legacy_index(c)) for c in configs.legacy_in_use()]
+        found: dict[int, tuple[str, float]] = {}
+        for cfg, index in searched:
+            template = configs.scorer(cfg).template(live)
+            found.update({h.subscriber_id: (cfg, h.inner_product) for h in index.search(template, DEDUP_CANDIDATES)})
         self.r.metrics.dedup.observe(time.perf_counter() - t0)
-        found.update(self.r.feed.serialise(session, cursor, live_template))  # committed since the search
+        found.update({sid: (cfg, ip) for sid, cfg, ip in self.r.feed.serialise(session, cursor, live)})
         own_id = subscriber.id if subscriber is not None else None
-        dups = [(sid, scorer.template_score(ip)) for sid, ip in found.items()
-                if sid != own_id and scorer.template_score(ip) >= dedup_threshold]
-        dups.sort(key=lambda d: -d[1])
+        dups = []
+        for sid, (cfg, ip) in found.items():
+            scorer = configs.scorer(cfg)
+            score = scorer.template_score(ip)
+            if sid != own_id and score >= scorer.threshold(dedup_fmr):
+                dups.append((sid, cfg, score, estimated_fmr(scorer, score)))
+        dups.sort(key=lambda d: (d[3], -d[2]))  # most certain first: FMR is comparable across configurations
         scores["dedup_threshold"] = round(dedup_threshold, 4)
-        scores["dedup_fmr_target"] = self.r.settings.dedup_fmr_target
+        scores["dedup_fmr_target"] = dedup_fmr
         if dups:
             refs = {sid: ref for sid, ref in session.execute(select(Subscriber.id, Subscriber.ref)
                                                              .where(Subscriber.id.in_([d[0] for d in dups])))}
             hits.append(RuleHit("duplicate_face", "review", {
-                "matches": [{"subscriber": refs.get(sid), "score": round(s, 4),
-                             "estimated_fmr": estimated_fmr(scorer, s)} for sid, s in dups],
+                "matches": [{"subscriber": refs.get(sid), "score": round(s, 4), "estimated_fmr": fmr,
+                             **({} if cfg == configs.current_id else {"template_config": cfg})}
+                            for sid, cfg, s, fmr in dups],
                 "threshold": round(dedup_threshold, 4)}))
         if subscriber is not None and subscriber.template_ciphertext is not None and subscriber.wrapped_key:
+            configs.learn(session, subscriber.template_version)
+            scorer = configs.scorer(subscriber.template_version)
             enrolled = self.open_template(subscriber)
-            score = scorer.template_score(float(np.dot(enrolled, live_template)))
+            score = scorer.template_score(float(np.dot(enrolled, scorer.template(live))))
             threshold = scorer.threshold(self.r.settings.fmr_target)
             scores["enrolled_vs_live"] = round(score, 4)
             scores["enrolled_vs_live_estimated_fmr"] = estimated_fmr(scorer, score)
@@ -239,11 +253,25 @@ class RegistrationService:
         subscriber.document_ciphertext = self.r.vault.seal(key, doc.number.encode(), owner, "document")
         subscriber.name_ciphertext = self.r.vault.seal(key, name.encode(), owner, "name") if name else None
         subscriber.template_ciphertext = self.r.vault.seal_template(key, template.astype(np.float32), owner)
-        subscriber.template_version = "+".join(self.r.scorer.model_names)
+        subscriber.template_version = self.r.configs.current_id
         evidence.seal_subscriber_crop(self.r, key, subscriber, face_crop)
         session.flush()
         enrolment_log.append(session, subscriber.id, "add")
         return subscriber, (subscriber.id, template)
+
+    def reenrol(self, session: Session, subscriber: Subscriber, embeddings: dict[str, np.ndarray]) -> bool:
+        """After a face-verified contact: reseal the template under the current configuration (an index
+        event makes every process follow). False when it already is current."""
+        current = self.r.configs.current_id
+        if subscriber.template_version == current or subscriber.wrapped_key is None:
+            return False
+        key = self.r.vault.open_key(subscriber.wrapped_key, subscriber.ref)
+        template = self.r.configs.current.template(embeddings).astype(np.float32)
+        subscriber.template_ciphertext = self.r.vault.seal_template(key, template, subscriber.ref)
+        subscriber.template_version = current
+        session.flush()
+        enrolment_log.append(session, subscriber.id, "add")
+        return True
 
     def open_template(self, subscriber: Subscriber) -> np.ndarray:
         assert subscriber.wrapped_key is not None and subscriber.template_ciphertext is not None
@@ -268,7 +296,8 @@ class RegistrationService:
         payload = {"doc_type": req.document.doc_type, "issuing_state": req.document.issuing_state,
                    "number": req.document.number, "name": req.name,
                    "birth_date": req.document.birth_date.isoformat() if req.document.birth_date else None,
-                   "display_name": req.document.display_name, "template": template.astype(float).tolist()}
+                   "display_name": req.document.display_name, "template": template.astype(float).tolist(),
+                   "template_config": self.r.configs.current_id}
         reg.wrapped_key = wrapped
         reg.payload_ciphertext = self.r.vault.seal(key, json.dumps(payload).encode(), owner, "pending")
 
@@ -279,6 +308,9 @@ class RegistrationService:
         assert reg.wrapped_key is not None and reg.payload_ciphertext is not None
         key = self.r.vault.open_key(reg.wrapped_key, owner)
         data = json.loads(self.r.vault.open(key, reg.payload_ciphertext, owner, "pending"))
+        if data.get("template_config", self.r.configs.current_id) != self.r.configs.current_id:
+            raise Conflict("the case's face template was made by another model configuration than the current one; "
+                           "reject it and ask the customer back", code="template_config_changed")
         doc = IdentityDocument(data["doc_type"], data["issuing_state"], data["number"],
                                date.fromisoformat(data["birth_date"]) if data["birth_date"] else None,
                                data["display_name"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import TYPE_CHECKING
 
@@ -19,6 +20,7 @@ from facekyc.registry.liveness import LivenessChecker, default_checker
 from facekyc.registry.metrics import Metrics
 from facekyc.registry.registration import RegistrationService
 from facekyc.registry.review import ReviewService
+from facekyc.registry.template_configs import TemplateConfigs, remember_calibration
 from facekyc.registry.vault import Vault
 from facekyc.storage import enrolment_log, migrate
 from facekyc.storage.db import make_engine, make_sessionmaker, transaction
@@ -58,8 +60,9 @@ def open_database(settings: Settings, *, schema: str | None = None, upgrade: boo
 
 
 def build_index(settings: Settings, keyring: LocalKeyring, sessions: sessionmaker[Session],
-                version: int | None = None) -> VectorIndex:
-    """The configured backend; an external one gets the keyed rotation of the version the database names."""
+                version: int | None = None, template_config: str = "") -> VectorIndex:
+    """The configured backend; an external one gets the keyed rotation of the version the database names,
+    in a collection of its own per template configuration (templates of two models never share one)."""
     if settings.vector_backend != "milvus":
         return open_index(settings.vector_backend)
     from facekyc.crypto.transform import KeyedRotation
@@ -67,7 +70,9 @@ def build_index(settings: Settings, keyring: LocalKeyring, sessions: sessionmake
     if version is None:
         with sessions() as session:
             version = enrolment_log.transform_version(session)
-    return open_index("milvus", milvus_uri=settings.milvus_uri, collection=f"{settings.milvus_collection}_v{version}",
+    config = f"_c{hashlib.sha256(template_config.encode()).hexdigest()[:8]}" if template_config else ""
+    return open_index("milvus", milvus_uri=settings.milvus_uri,
+                      collection=f"{settings.milvus_collection}{config}_v{version}",
                       transform=KeyedRotation(keyring.index_key(), version))
 
 
@@ -80,12 +85,17 @@ class Registry:
         check_settings(settings)
         self.settings = settings
         self.engine = engine
-        self.scorer = engine.scorer
+        try:
+            self.configs = TemplateConfigs(engine.calibration, engine.model_names, settings.model_list())
+        except ValueError as exc:
+            raise ConfigurationError(str(exc)) from exc
+        self.scorer = self.configs.current
         self.db = db
         self.keyring = keyring
         self.sessions = make_sessionmaker(db, info=audit.bind_keys({}, keyring))
         self.vault = Vault(keyring)
-        self.index: VectorIndex = index if index is not None else build_index(settings, keyring, self.sessions)
+        self.index: VectorIndex = index if index is not None else build_index(
+            settings, keyring, self.sessions, template_config=self.configs.current_id)
         self.feed = IndexFeed(self)
         self.metrics = metrics or Metrics()
         self.liveness: LivenessChecker = liveness or default_checker(settings)
@@ -104,7 +114,14 @@ class Registry:
             log.warning(warning)
         registry = cls(settings, engine, db, keyring, liveness=liveness)
         registry.pin_legacy_audit()
+        with transaction(registry.sessions) as session:
+            remember_calibration(session, engine.calibration)  # its templates stay checkable after an upgrade
         registry.rebuild_index()
+        older = registry.configs.legacy_in_use()
+        if older:
+            log.warning("templates of older model configurations are still enrolled (each dedup search also runs "
+                        "once per configuration); see facekyc templates status",
+                        extra={"current": registry.configs.current_id, "older": older})
         return registry
 
     def rebuild_index(self) -> int:

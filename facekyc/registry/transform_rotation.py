@@ -23,7 +23,8 @@ def rotate(registry: Registry) -> tuple[int, int, int]:
     with transaction(registry.sessions) as session:
         enrolment_log.claim(session)
         old = enrolment_log.transform_version(session)
-        new_index = build_index(registry.settings, registry.keyring, registry.sessions, old + 1)
+        new_index = build_index(registry.settings, registry.keyring, registry.sessions, old + 1,
+                                template_config=registry.configs.current_id)
         items = list(registry.feed.templates(session))
         new_index.rebuild(items)
         enrolment_log.set_applied(session, str(getattr(new_index, "collection", "")), enrolment_log.head(session))

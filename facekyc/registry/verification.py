@@ -5,6 +5,7 @@ Stores nothing but an audit entry with the decision and score: no image, no temp
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import TYPE_CHECKING
 
@@ -25,7 +26,8 @@ def verify_faces(registry: Registry, document_photo: bytes, live_photo: bytes, a
     live = registry.engine.analyse(live_photo, purpose="live", policy="single", lazy=True)  # dlib if needed
     registry.metrics.engine_timings(doc.timings_ms)
     registry.metrics.engine_timings(live.timings_ms)
-    result = registry.engine.compare(doc, live, fmr=registry.settings.fmr_target)
+    result = dataclasses.replace(registry.scorer.compare(doc.embeddings, live.embeddings, registry.settings.fmr_target),
+                                 quality_a=doc.quality, quality_b=live.quality)  # the current FACEKYC_MODELS
     registry.metrics.stage("verification", time.perf_counter() - t0)
 
     def tx() -> None:

@@ -266,3 +266,12 @@ class ReviewEvidence(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     purge_after: Mapped[datetime] = mapped_column(index=True)
     purged_at: Mapped[datetime | None] = mapped_column()
+
+
+class TemplateCalibration(Base):
+    """Every calibration that made enrolled templates (by tag), so they stay checkable after an upgrade."""
+
+    __tablename__ = "template_calibrations"
+    tag: Mapped[str] = mapped_column(String(16), primary_key=True)
+    calibration: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

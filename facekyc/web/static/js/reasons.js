@@ -16,6 +16,8 @@ export const REASONS = {
   no_number_available: ["No phone number is free at this operator.", "Ask an administrator to add numbers to the pool."],
   document_invalid: ["The identity document did not pass validation.", "Check the document and type it again."],
   reviewer_rejected: ["A reviewer rejected the case.", ""],
+  template_config_unavailable: ["The face registered for this customer was made by a face model this server no longer has.",
+    "The customer must register their face again."],
   // liveness reasons
   too_few_frames: ["Too few camera pictures arrived.", "Keep this page in front and the camera connected, then try again."],
   too_fast: ["The capture was too short.", "Try again and follow every prompt until the end."],
