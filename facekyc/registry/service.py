@@ -58,6 +58,8 @@ def open_database(settings: Settings, *, schema: str | None = None, upgrade: boo
 def build_index(settings: Settings, keyring: LocalKeyring, sessions: sessionmaker[Session],
                 version: int | None = None) -> VectorIndex:
     """The configured backend; an external one gets the keyed rotation of the version the database names."""
+    if settings.vector_backend == "compact":
+        return open_index("compact", codec=settings.compact_codec)
     if settings.vector_backend != "milvus":
         return open_index(settings.vector_backend)
     from facekyc.crypto.transform import KeyedRotation
