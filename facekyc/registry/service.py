@@ -63,6 +63,8 @@ def build_index(settings: Settings, keyring: LocalKeyring, sessions: sessionmake
                 version: int | None = None, template_config: str = "") -> VectorIndex:
     """The configured backend; an external one gets the keyed rotation of the version the database names,
     in a collection of its own per template configuration (templates of two models never share one)."""
+    if settings.vector_backend == "compact":
+        return open_index("compact", codec=settings.compact_codec)
     if settings.vector_backend != "milvus":
         return open_index(settings.vector_backend)
     from facekyc.crypto.transform import KeyedRotation

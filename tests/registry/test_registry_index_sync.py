@@ -23,20 +23,25 @@ from facekyc.storage.models import Operator, PhoneNumber
 from facekyc.vision.liveness.types import CapturedFrame
 
 
-@pytest.fixture
-def milvus_registry(make_registry: Callable[..., Any], fake_live: Any, tmp_path: Path) -> Any:
-    for module in ("pymilvus", "milvus_lite"):
-        if importlib.util.find_spec(module) is None:
-            pytest.skip(f"{module} is not installed (pip install 'facekyc[milvus]')")
+def prepared(make_registry: Callable[..., Any], fake_live: Any, **overrides: Any) -> Registry:
+    """A registry with an operator, nine numbers and a liveness hook keyed by the frame time."""
     faces: dict[int, Any] = {}
-    registry = make_registry(liveness=lambda _e, frames, _c, _n: fake_live(faces[int(frames[0].t_ms)]),
-                             vector_backend="milvus", milvus_uri=str(tmp_path / "faces.db"))
-    registry.test_faces = faces
+    registry: Registry = make_registry(liveness=lambda _e, frames, _c, _n: fake_live(faces[int(frames[0].t_ms)]),
+                                       **overrides)
+    registry.test_faces = faces  # type: ignore[attr-defined]
     with transaction(registry.sessions) as session:
         session.add(Operator(id="op", name="Op", country="CN", max_numbers_per_identity=None))
         session.flush()
         session.add_all([PhoneNumber(operator_id="op", msisdn=f"+8613900000{i:03d}", status="free") for i in range(9)])
     return registry
+
+
+@pytest.fixture
+def milvus_registry(make_registry: Callable[..., Any], fake_live: Any, tmp_path: Path) -> Any:
+    for module in ("pymilvus", "milvus_lite"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} is not installed (pip install 'facekyc[milvus]')")
+    return prepared(make_registry, fake_live, vector_backend="milvus", milvus_uri=str(tmp_path / "faces.db"))
 
 
 def register(registry: Registry, face: Any, person: int) -> str:
@@ -73,3 +78,14 @@ def test_milvus_dedup_sync_and_transform_rotation(milvus_registry: Registry, fak
     other.feed.catch_up()
     assert other.index.collection == registry.index.collection and len(other.index) == 3  # type: ignore[attr-defined]
     other.close()
+
+
+@pytest.mark.parametrize("codec", ["int8", "fp16"])
+def test_compact_backend_chosen_by_settings_dedups(make_registry: Callable[..., Any], fake_live: Any,
+                                                   fake_face: Any, codec: str) -> None:
+    registry = prepared(make_registry, fake_live, vector_backend="compact", compact_codec=codec)
+    assert type(registry.index).__name__ == "CompactIndex" and registry.index.codec == codec  # type: ignore[attr-defined]
+    face = fake_face(np.random.default_rng(9), registry.scorer.model_names)
+    assert register(registry, face, 1) == "approved"
+    assert register(registry, face, 2) == "review"
+    assert registry.feed.sync().drift == 0

@@ -30,7 +30,7 @@ def open_index(backend: str, *, milvus_uri: str | None = None, collection: str =
     if backend == "compact":
         from facekyc.storage.vector_index.compact import CompactIndex
 
-        return CompactIndex()
+        return CompactIndex(**options)
     if backend == "milvus":
         from facekyc.storage.vector_index.milvus import MilvusIndex
 
