@@ -35,7 +35,7 @@ STABLE_CODES = {  # client-error codes a hostile request may earn; never interna
     "video_unreadable", "video_too_large", "video_too_long", "too_many_frames", "no_frames", "ambiguous_upload",
     "session_not_found", "session_used", "session_expired", "capture_incomplete", "nonce_mismatch",
     "document_invalid", "iccid_invalid", "msisdn_invalid", "operator_not_found", "invalid_input", "not_found",
-    "invalid_text"}
+    "invalid_text", "operator_mismatch"}
 
 
 @pytest.fixture(scope="module")

@@ -265,9 +265,7 @@ def test_views_racing_the_decision_are_each_audited_and_none_after_it(with_crops
 
 def test_another_operators_case_is_not_found_and_not_audited(default: Any, api_factory: Any, faces: Any,
                                                               ids: Any) -> None:
-    """The operator check the routes pass in (reviewer keys are global until keys carry an operator)."""
-    from types import SimpleNamespace
-
+    """The operator check the routes pass in (a reviewer key sees its own operator's cases)."""
     from facekyc.api.routes.reviews import may_review
     from facekyc.registry import evidence
     from facekyc.registry.errors import NotFound
@@ -284,6 +282,9 @@ def test_another_operators_case_is_not_found_and_not_audited(default: Any, api_f
     assert views(default, case["id"]) == []
     image = evidence.view_image(default.registry, case["id"], "live", "apikey:mine", lambda op: op == "op")
     assert image[:3] == b"\xff\xd8\xff" and len(views(default, case["id"])) == 1
-    assert may_review(SimpleNamespace(operator_id="op"), "op")  # type: ignore[arg-type]
-    assert not may_review(SimpleNamespace(operator_id="other"), "op")  # type: ignore[arg-type]
-    assert may_review(SimpleNamespace(), "op")  # type: ignore[arg-type]  # a key with no operator: global
+    from facekyc.api.auth import Caller
+    from facekyc.registry.scope import Scope
+
+    assert may_review(Caller("k", "reviewer", Scope("op")), "op")
+    assert not may_review(Caller("k", "reviewer", Scope("other")), "op")
+    assert may_review(Caller("k", "reviewer", Scope(None)), "op")  # a global reviewer key

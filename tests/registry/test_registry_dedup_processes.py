@@ -16,6 +16,7 @@ from idnumbers import iccid, ric_number
 
 from facekyc.documents import parse_document
 from facekyc.registry.registration import RegistrationOutcome, RegistrationRequest
+from facekyc.registry.scope import Scope
 from facekyc.registry.service import Registry
 from facekyc.storage.db import transaction
 from facekyc.storage.models import Operator, PhoneNumber
@@ -41,7 +42,7 @@ class Twins:
     def capture(self, via: Registry, face: Any) -> str:
         self.seq += 1
         self.faces[self.seq] = face
-        new = via.captures.create("test")
+        new = via.captures.create("test", "op")
         via.captures.upload(new.session.id, new.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8), float(self.seq))])
         return new.session.id
 
@@ -49,7 +50,7 @@ class Twins:
         req = RegistrationRequest(operator_id="op", document=parse_document("cn_ric", ric_number(person)),
                                   document_face=face, capture_session_id=self.capture(via, face),
                                   iccid=iccid(person), consent_version="v1", consent_at=datetime.now(UTC))
-        return via.registrations.register(req, "test")
+        return via.registrations.register(req, "test", Scope("op"))
 
     def close(self) -> None:
         self.b.close()
@@ -73,12 +74,12 @@ def test_enrolment_and_erasure_in_one_process_reach_the_other(twins: Twins, fake
     enrolled_id = first.registration.subscriber_id
     assert enrolled_id in b.index
 
-    closing = a.captures.create("test")
+    closing = a.captures.create("test", "op")
     twins.seq += 1
     twins.faces[twins.seq] = face
     a.captures.upload(closing.session.id, closing.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8),
                                                                         float(twins.seq))])
-    check = a.lines.close(parse_document("cn_ric", ric_number(1)), first.msisdn or "", closing.session.id, "test")
+    check = a.lines.close(parse_document("cn_ric", ric_number(1)), first.msisdn or "", closing.session.id, "test", Scope("op"))
     assert check.erased
     b.feed.catch_up()
     assert enrolled_id not in b.index  # the tombstone left B's index too
@@ -92,7 +93,7 @@ def _race(start: threading.Barrier, out: dict[str, RegistrationOutcome], name: s
                               document_face=face, capture_session_id=capture_id, iccid=iccid(person),
                               consent_version="v1", consent_at=datetime.now(UTC))
     start.wait()
-    out[name] = via.registrations.register(req, "test")
+    out[name] = via.registrations.register(req, "test", Scope("op"))
 
 
 def test_same_new_face_two_identities_two_processes_same_moment(twins: Twins, fake_face: Any) -> None:

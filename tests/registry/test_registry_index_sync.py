@@ -16,6 +16,7 @@ from idnumbers import iccid, ric_number
 
 from facekyc.documents import parse_document
 from facekyc.registry.registration import RegistrationRequest
+from facekyc.registry.scope import Scope
 from facekyc.registry.service import Registry
 from facekyc.registry.transform_rotation import rotate
 from facekyc.storage.db import transaction
@@ -46,12 +47,12 @@ def milvus_registry(make_registry: Callable[..., Any], fake_live: Any, tmp_path:
 
 def register(registry: Registry, face: Any, person: int) -> str:
     registry.test_faces[person] = face  # type: ignore[attr-defined]
-    new = registry.captures.create("test")
+    new = registry.captures.create("test", "op")
     registry.captures.upload(new.session.id, new.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8), float(person))])
     req = RegistrationRequest(operator_id="op", document=parse_document("cn_ric", ric_number(person)),
                               document_face=face, capture_session_id=new.session.id, iccid=iccid(person),
                               consent_version="v1", consent_at=datetime.now(UTC))
-    return registry.registrations.register(req, "test").registration.decision
+    return registry.registrations.register(req, "test", Scope("op")).registration.decision
 
 
 def test_milvus_dedup_sync_and_transform_rotation(milvus_registry: Registry, fake_face: Any) -> None:
