@@ -43,7 +43,8 @@ class Twins:
         self.seq += 1
         self.faces[self.seq] = face
         new = via.captures.create("test", "op")
-        via.captures.upload(new.session.id, new.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8), float(self.seq))])
+        via.captures.upload(new.session.id, new.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8), float(self.seq))],
+                            Scope("op"))
         return new.session.id
 
     def register(self, via: Registry, face: Any, person: int) -> RegistrationOutcome:
@@ -78,8 +79,9 @@ def test_enrolment_and_erasure_in_one_process_reach_the_other(twins: Twins, fake
     twins.seq += 1
     twins.faces[twins.seq] = face
     a.captures.upload(closing.session.id, closing.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8),
-                                                                        float(twins.seq))])
-    check = a.lines.close(parse_document("cn_ric", ric_number(1)), first.msisdn or "", closing.session.id, "test", Scope("op"))
+                                                                        float(twins.seq))], Scope("op"))
+    check = a.lines.close(parse_document("cn_ric", ric_number(1)), first.msisdn or "", closing.session.id, "test",
+                          Scope("op"))
     assert check.erased
     b.feed.catch_up()
     assert enrolled_id not in b.index  # the tombstone left B's index too

@@ -48,7 +48,8 @@ def milvus_registry(make_registry: Callable[..., Any], fake_live: Any, tmp_path:
 def register(registry: Registry, face: Any, person: int) -> str:
     registry.test_faces[person] = face  # type: ignore[attr-defined]
     new = registry.captures.create("test", "op")
-    registry.captures.upload(new.session.id, new.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8), float(person))])
+    registry.captures.upload(new.session.id, new.nonce, [CapturedFrame(np.zeros((8, 8, 3), np.uint8), float(person))],
+                             Scope("op"))
     req = RegistrationRequest(operator_id="op", document=parse_document("cn_ric", ric_number(person)),
                               document_face=face, capture_session_id=new.session.id, iccid=iccid(person),
                               consent_version="v1", consent_at=datetime.now(UTC))
