@@ -65,8 +65,13 @@ class MilvusIndex:
         schema.add_field("v", DataType.FLOAT_VECTOR, dim=dim)
         params = self.client.prepare_index_params()
         params.add_index("v", index_type=self.index_type, metric_type="IP")
-        self.client.create_collection(self.collection, schema=schema, index_params=params,
-                                      consistency_level="Strong")
+        try:
+            self.client.create_collection(self.collection, schema=schema, index_params=params,
+                                          consistency_level="Strong")
+        except Exception as exc:  # another process (a worker, a replica) created it a moment before us
+            if "already exists" not in str(exc):
+                raise
+            self.client.load_collection(self.collection)
         self.dim = dim
 
     def _rows(self, items: Iterable[tuple[int, npt.NDArray[np.float32]]]) -> list[dict[str, Any]]:
