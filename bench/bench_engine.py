@@ -27,7 +27,9 @@ from facekyc.vision.calibration import Calibration
 from facekyc.vision.engine import FaceEngine, Scorer, select_subject
 from facekyc.vision.image import decode_image, encode_jpeg
 from facekyc.vision.quality import assess_quality
+from facekyc.vision.recognisers.dlib_resnet import DlibNativeRecogniser
 from facekyc.vision.recognisers.sface import SFaceRecogniser
+from facekyc.vision.recognisers.sface_onnx import SFaceFloatRecogniser
 
 
 def _median_ms(fn: Callable[[], object], runs: int) -> float:
@@ -51,15 +53,17 @@ def stages(data: Path, runs: int) -> None:
     face = select_subject(engine.detect(bgr), 640, 480, "single")
     crop = arcface_crop(bgr, face.landmarks)
     a = engine.analyse(jpeg)
-    opencv_sface = SFaceRecogniser()
+    opencv_sface, float_sface, native_dlib = SFaceRecogniser(), SFaceFloatRecogniser(), DlibNativeRecogniser()
     rows = {
         "decode (JPEG 640x480)": _median_ms(lambda: decode_image(jpeg), runs),
         "detect (YuNet)": _median_ms(lambda: engine.detect(bgr), runs),
         "align (ArcFace 112)": _median_ms(lambda: arcface_crop(bgr, face.landmarks), runs),
         "quality": _median_ms(lambda: assess_quality(bgr, face, "live", crop=crop), runs),
-        "embed SFace (onnxruntime fp32)": _median_ms(lambda: engine.recognisers[0].embed(bgr, face), runs),
-        "embed SFace (OpenCV int8 file)": _median_ms(lambda: opencv_sface.embed(bgr, face), runs),
-        "embed dlib (chip + ResNet)": _median_ms(lambda: engine.recognisers[1].embed(bgr, face), runs),
+        "embed SFace int8 (default)": _median_ms(lambda: engine.recognisers[0].embed(bgr, face), runs),
+        "embed SFace fp32 (onnxruntime)": _median_ms(lambda: float_sface.embed(bgr, face), runs),
+        "embed SFace (OpenCV, int8bq file)": _median_ms(lambda: opencv_sface.embed(bgr, face), runs),
+        "embed dlib (chip + ONNX graph)": _median_ms(lambda: engine.recognisers[1].embed(bgr, face), runs),
+        "embed dlib (chip + dlib itself)": _median_ms(lambda: native_dlib.embed(bgr, face), runs),
         "fuse + decide": _median_ms(lambda: engine.compare(a, a), runs),
         "total analyse()": _median_ms(lambda: engine.analyse(jpeg), runs),
         "total analyse(lazy=True)": _median_ms(lambda: engine.analyse(jpeg, lazy=True), runs),
@@ -67,10 +71,11 @@ def stages(data: Path, runs: int) -> None:
     peer = _peer_stage(jpeg, runs)
     print(f"per-stage latency, median of {runs} runs, 1 thread, 640x480 JPEG ({frame.name})")
     for name, ms in rows.items():
-        print(f"  {name:32s} {ms:8.2f} ms")
+        print(f"  {name:34s} {ms:8.2f} ms")
     for name, ms in peer.items():
-        print(f"  peer {name:27s} {ms:8.2f} ms")
-    print(f"  ratio peer total / ours total   {peer['total'] / rows['total analyse()']:8.2f}x")
+        print(f"  peer {name:29s} {ms:8.2f} ms")
+    print(f"  ratio peer total / ours total     {peer['total'] / rows['total analyse()']:8.2f}x")
+    print(f"  ratio peer total / ours lazy      {peer['total'] / rows['total analyse(lazy=True)']:8.2f}x")
 
 
 def _peer_stage(jpeg: bytes, runs: int) -> dict[str, float]:

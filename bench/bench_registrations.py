@@ -36,7 +36,7 @@ from idnumbers import iccid, ric_number  # the tests' synthetic, valid numbers
 from facekyc.vision.image import encode_jpeg
 
 
-def serve(port: int, data_dir: Path) -> None:
+def serve(port: int, data_dir: Path, slots: int) -> None:
     """The server process: the real app and engine, the still-photo liveness hook, admin token to a file."""
     import uvicorn
 
@@ -50,7 +50,7 @@ def serve(port: int, data_dir: Path) -> None:
         best = engine.analyse(frames[0].bgr, purpose="live", policy="single")
         return LivenessResult(True, [], {"still_hook": 1.0}, [], 0, best)
 
-    settings = Settings(data_dir=data_dir, rate_limit_per_minute=1_000_000)
+    settings = Settings(data_dir=data_dir, rate_limit_per_minute=1_000_000, face_work_slots=slots)
     app = create_app(settings, liveness=still)
     token = app.state.registry.ensure_admin_key()
     (data_dir / "admin-token").write_text(token or "")
@@ -71,21 +71,34 @@ def _people(data: Path, count: int) -> list[tuple[bytes, bytes]]:
     return out
 
 
+BUSY = {"count": 0}  # 503 busy answers seen (each retried after its Retry-After, as a kiosk does)
+
+
+def _post(client: httpx.Client, url: str, **kwargs: Any) -> httpx.Response:
+    """POST, retrying a 503 busy after the Retry-After the server sent."""
+    while True:
+        r = client.post(url, **kwargs)
+        if r.status_code != 503:
+            return r
+        BUSY["count"] += 1
+        time.sleep(float(r.headers.get("Retry-After", "1")))
+
+
 def _register(client: httpx.Client, clerk: dict[str, str], k: int, doc: bytes, live: bytes) -> tuple[float, str]:
     """One point-of-sale registration; returns its wall time and decision+reasons."""
     t = time.perf_counter()
     session = client.post("/v1/capture-sessions", headers=clerk).json()
     files = [("frames", (f"f{i}.jpg", live, "image/jpeg")) for i in range(3)]
-    r = client.post(f"/v1/capture-sessions/{session['id']}/frames", headers=clerk, files=files,
-                    data={"nonce": session["nonce"], "timestamps": "[0, 100, 200]"})
+    r = _post(client, f"/v1/capture-sessions/{session['id']}/frames", headers=clerk, files=files,
+              data={"nonce": session["nonce"], "timestamps": "[0, 100, 200]"})
     if r.status_code == 422:  # the photo is refused as a live capture (e.g. two faces): no registration
         return time.perf_counter() - t, "capture_refused:" + str(r.json().get("code"))
     r.raise_for_status()
     birth = f"19{60 + k // 1000:02d}0307"
-    r = client.post("/v1/registrations", headers=clerk, files={"document_photo": ("doc.jpg", doc, "image/jpeg")},
-                    data={"operator_id": "op", "doc_type": "cn_ric", "document": ric_number(k % 1000, birth),
+    r = _post(client, "/v1/registrations", headers=clerk, files={"document_photo": ("doc.jpg", doc, "image/jpeg")},
+              data={"operator_id": "op", "doc_type": "cn_ric", "document": ric_number(k % 1000, birth),
                           "capture_session_id": session["id"], "iccid": iccid(k + 1),
-                          "consent_version": "kyc-consent-v3", "consent_at": "2026-01-05T10:00:00Z"})
+                    "consent_version": "kyc-consent-v3", "consent_at": "2026-01-05T10:00:00Z"})
     if r.status_code != 201:
         raise RuntimeError(f"registration {k}: {r.status_code} {r.text}")
     body = r.json()
@@ -103,13 +116,14 @@ def _setup(client: httpx.Client, admin: dict[str, str], numbers: int) -> dict[st
     return {"Authorization": f"Bearer {r.json()['token']}"}
 
 
-def run(data: Path, registrations: int, clients: int, warmup: int) -> None:
+def run(data: Path, registrations: int, clients: int, warmup: int, slots: int) -> None:
     people = _people(data, registrations + warmup)
     if len(people) < registrations + warmup:
         raise SystemExit(f"only {len(people)} LFW people with two photos")
     with tempfile.TemporaryDirectory() as tmp:
         port = 18000 + os.getpid() % 1000
-        server = subprocess.Popen([sys.executable, __file__, "serve", "--port", str(port), "--data-dir", tmp])
+        server = subprocess.Popen([sys.executable, __file__, "serve", "--port", str(port), "--data-dir", tmp,
+                                   "--slots", str(slots)])
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 120
@@ -145,11 +159,11 @@ def run(data: Path, registrations: int, clients: int, warmup: int) -> None:
     latencies = sorted(r[0] * 1000 for r in done)
     decisions = {d: sum(1 for r in results if r[1] == d) for d in {r[1] for r in results}}
     print(f"{registrations} registrations, {clients} concurrent clients, server: 1 uvicorn process, "
-          f"{os.cpu_count()} cores, SQLite")
+          f"{slots} face-work slots, {os.cpu_count()} cores, SQLite")
     print(f"  {len(done) / elapsed:.1f} registrations/s ({len(done)} in {elapsed:.1f} s); "
           f"per registration (3 requests): median {statistics.median(latencies):.0f} ms, "
           f"p95 {latencies[int(0.95 * len(latencies))]:.0f} ms")
-    print(f"  decisions: {decisions}")
+    print(f"  decisions: {decisions}; 503 busy answers retried: {BUSY['count']}")
 
 
 def main() -> None:
@@ -161,11 +175,12 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=4)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--data-dir", type=Path)
+    parser.add_argument("--slots", type=int, default=0, help="face-work slots of the server (default: clients + 2)")
     args = parser.parse_args()
     if args.what == "serve":
-        serve(args.port, args.data_dir)
+        serve(args.port, args.data_dir, args.slots)
     else:
-        run(args.data, args.registrations, args.clients, args.warmup)
+        run(args.data, args.registrations, args.clients, args.warmup, args.slots or args.clients + 2)
 
 
 if __name__ == "__main__":

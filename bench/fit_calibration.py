@@ -144,9 +144,10 @@ def main() -> None:
         "fitted_on": "LFW View 1 pairsDevTrain (fusion: 1,100+1,100 pairs; thresholds: "
                      f"{len(imp_train):,} cross-identity pairs of its {len(train_imgs)} images)",
         "checked_on": f"LFW View 1 pairsDevTest (1,000 pairs; {len(imp_test):,} cross-identity pairs)",
-        "pipeline": "YuNet 2023mar int8 -> subject selection -> ArcFace 112 similarity alignment (SFace, int8bq "
-                    "weights unpacked to float32, onnxruntime) / dlib 5-point chip 150 (dlib) -> cosine -> "
-                    "logistic fusion; cascade: SFace alone outside its band, dlib cosine imputed there",
+        "pipeline": "YuNet 2023mar int8 -> subject selection -> ArcFace 112 similarity alignment (SFace quantised "
+                    "to int8 by facekyc, onnxruntime) / dlib 5-point chip 150 (dlib ResNet graph read from its "
+                    ".dat, onnxruntime) -> cosine -> logistic fusion; cascade: SFace alone outside its band, dlib "
+                    "cosine imputed there",
         "cascade_fit": f"band: DevTrain same-identity and cross-identity pairs, at most {CASCADE_MAX_LOST:g} of "
                        f"genuine pairs newly rejected and {CASCADE_MAX_GAINED:g} of each target's impostors "
                        "newly accepted; imputation: least squares on the DevTrain pairs",

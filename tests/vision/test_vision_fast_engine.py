@@ -16,6 +16,7 @@ from PIL import Image
 
 from facekyc.vision.calibration import FMR_TARGETS, Calibration, fmr_key
 from facekyc.vision.cascade import Cascade, band_edges
+from facekyc.vision.detect import Face
 from facekyc.vision.engine import FaceAnalysis, FaceEngine, Scorer, select_subject
 from facekyc.vision.image import decode_image
 from facekyc.vision.onnx_unpack import dequantize_blocks
@@ -42,17 +43,100 @@ def test_block_dequantisation_matches_the_onnx_definition() -> None:
 
 
 def test_onnxruntime_sface_gives_opencvs_embeddings(engine: FaceEngine, lfw_images: Path) -> None:
-    """Same model, same crop: the unpacked float32 graph must reproduce OpenCV on the int8 file."""
+    """Same model, same crop: the unpacked float32 graph (PRelu split) must reproduce OpenCV on the int8bq
+    file, and the shipped int8 network must stay close to it (the calibration is fitted on the int8 one)."""
     from facekyc.vision.recognisers.sface import SFaceRecogniser
-    from facekyc.vision.recognisers.sface_onnx import SFaceOnnxRecogniser
+    from facekyc.vision.recognisers.sface_onnx import SFaceFloatRecogniser, SFaceOnnxRecogniser
 
-    fast, slow = SFaceOnnxRecogniser(), SFaceRecogniser()
+    fast, slow, int8 = SFaceFloatRecogniser(), SFaceRecogniser(), SFaceOnnxRecogniser()
+    assert int8.precision == "int8" and fast.precision == "fp32"
+    closeness = []
     for name, i in PEOPLE:
         bgr = decode_image(_bytes(lfw_images, name, i)).bgr
         face = select_subject(engine.detect(bgr), bgr.shape[1], bgr.shape[0], "primary")
-        a, b = fast.embed(bgr, face), slow.embed(bgr, face)
-        assert a.dtype == np.float32 and a.shape == (128,)
+        a, b, q = fast.embed(bgr, face), slow.embed(bgr, face), int8.embed(bgr, face)
+        assert a.dtype == np.float32 and a.shape == (128,) and q.shape == (128,)
         assert float(a @ b) > 0.99999, (name, i)
+        closeness.append(float(a @ q))
+        assert closeness[-1] > 0.985, (name, i)
+    assert float(np.median(closeness)) > 0.993
+    # a different person is still far apart under int8
+    assert float(int8.embed(*_face(engine, lfw_images, 0)) @ int8.embed(*_face(engine, lfw_images, 4))) < 0.3
+
+
+def _face(engine: FaceEngine, root: Path, k: int) -> tuple[np.ndarray, Face]:
+    bgr = decode_image(_bytes(root, *PEOPLE[k])).bgr
+    return bgr, select_subject(engine.detect(bgr), bgr.shape[1], bgr.shape[0], "primary")
+
+
+def test_the_int8_sface_ships_with_licence_notice_and_the_readme_hash() -> None:
+    import hashlib
+    import re
+
+    from facekyc.vision import models
+
+    path = models.sface_int8_path()
+    folder, root = path.parent, Path(__file__).resolve().parents[2]
+    assert (folder / "LICENSE").read_text(encoding="utf-8").lstrip().startswith("Apache License")
+    assert path.name in (folder / "NOTICE").read_text(encoding="utf-8")
+    assert (root / "tools" / "sface_int8" / "quantize.py").is_file()
+    row = re.search(rf"^\|[^\n]*`{re.escape(path.name)}`[^\n]*$", (root / "README.md").read_text(encoding="utf-8"),
+                    re.M)
+    assert row is not None, "no README model table row for the int8 SFace"
+    assert hashlib.sha256(path.read_bytes()).hexdigest() in row.group(0), "README SHA-256 of the int8 SFace is stale"
+
+
+def test_prelu_rewrite_computes_prelu_for_any_slope() -> None:
+    """Slopes below zero and above one occur in SFace: the Min/Mul/Add form must equal PRelu for them."""
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    from facekyc.vision.onnx_prelu import split_prelu
+
+    slope = np.array([-0.8, 0.0, 0.25, 1.12], np.float32).reshape(4, 1, 1)
+    graph = helper.make_graph([helper.make_node("PRelu", ["x", "a"], ["y"])], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 3, 3])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 3, 3])],
+                              [numpy_helper.from_array(slope, "a")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    rewritten = split_prelu(onnx.load_from_string(model.SerializeToString()))
+    assert "PRelu" not in {n.op_type for n in rewritten.graph.node}
+    x = np.random.default_rng(5).normal(0, 2, (1, 4, 3, 3)).astype(np.float32)
+    run = ort.InferenceSession(rewritten.SerializeToString(), providers=["CPUExecutionProvider"])
+    expected = np.where(x > 0, x, slope * x)
+    assert np.allclose(run.run(None, {"x": x})[0], expected, atol=1e-6)
+
+
+def test_onnx_dlib_gives_dlibs_own_descriptors(engine: FaceEngine, lfw_images: Path) -> None:
+    """The graph read from the .dat file must reproduce dlib's own network on the same chips, from
+    several threads at once (one shared session)."""
+    from facekyc.vision.recognisers.dlib_resnet import DlibNativeRecogniser, DlibResNetRecogniser
+
+    fast, slow = DlibResNetRecogniser(), DlibNativeRecogniser()
+    faces = []
+    for name, i in PEOPLE:
+        bgr = decode_image(_bytes(lfw_images, name, i)).bgr
+        faces.append((bgr, select_subject(engine.detect(bgr), bgr.shape[1], bgr.shape[0], "primary")))
+    with ThreadPoolExecutor(4) as pool:
+        ours = list(pool.map(lambda bf: fast.embed(*bf), faces * 3))
+    for k, (bgr, face) in enumerate(faces):
+        reference = slow.embed(bgr, face)
+        for copy in (ours[k], ours[k + len(faces)], ours[k + 2 * len(faces)]):
+            assert copy.dtype == np.float32 and copy.shape == (128,)
+            assert float(copy @ reference) > 0.99999, PEOPLE[k]
+
+
+def test_a_file_that_is_not_a_dlib_network_is_refused(tmp_path: Path) -> None:
+    from facekyc.vision.dlib_dnn import DlibFormatError, load_dlib_resnet
+
+    bad = tmp_path / "bad.dat"
+    bad.write_bytes(b"\x01\x15input_rgb_image_sized" + b"\x01\x02" * 8 + b"\x01\x05con_9")
+    with pytest.raises(DlibFormatError):
+        load_dlib_resnet(bad)
+    bad.write_bytes(b"not a network")
+    with pytest.raises(DlibFormatError):
+        load_dlib_resnet(bad)
 
 
 # ---- the cascade ---------------------------------------------------------------------------------
@@ -143,7 +227,7 @@ def test_a_band_covering_everything_always_runs_dlib(engine: FaceEngine,
                                                      eager: dict[tuple[str, int], FaceAnalysis]) -> None:
     cal = Calibration.load()
     assert cal.cascade is not None
-    wide = Scorer(dataclasses.replace(cal, cascade=dataclasses.replace(cal.cascade, low=-1.0, high=1.0)),
+    wide = Scorer(dataclasses.replace(cal, cascade=dataclasses.replace(cal.cascade, low=-2.0, high=2.0)),
                   ["sface", "dlib"])
     only_sface = {"sface": eager[PEOPLE[0]].embeddings["sface"]}
     assert wide.needs_more(only_sface, only_sface)
