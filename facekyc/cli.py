@@ -101,8 +101,9 @@ def score_pairs(
     models: Annotated[str, typer.Option("--models", help="Recognisers: sface,dlib (fused, default) or sface "
                                         "(fast) or dlib.")] = "sface,dlib",
 ) -> None:
-    """Score a list of image pairs on all cores (the interface evaluators use on their own data)."""
-    from facekyc.vision.batch import analyse_paths
+    """Score a list of image pairs on all cores (the interface evaluators use on their own data); the fused
+    default runs dlib only for pairs SFace cannot decide alone (the cascade)."""
+    from facekyc.vision.batch import analyse_for_pairs
     from facekyc.vision.calibration import Calibration
     from facekyc.vision.engine import Scorer
 
@@ -120,11 +121,12 @@ def score_pairs(
     model_names = _parse_models(models)
     base = Path(os.path.abspath(pairs_csv.parent))  # relative paths: from the list's folder, not the current one
     resolve = {p: str(p if Path(p).is_absolute() else base / p) for r in rows for p in (r["a"], r["b"])}
+    scorer = Scorer(Calibration.load(), model_names)  # scoring needs only the calibration, not the models
     with progress_bar() as progress:
         task = progress.add_task("analysing images", total=len(set(resolve.values())))
-        results = analyse_paths(list(resolve.values()), workers=workers or None,
-                                progress=lambda n: progress.advance(task, n), models=model_names)
-    scorer = Scorer(Calibration.load(), model_names)  # scoring needs only the calibration, not the models
+        results = analyse_for_pairs([(resolve[r["a"]], resolve[r["b"]]) for r in rows], scorer,
+                                    workers=workers or None, models=model_names,
+                                    progress=lambda n: progress.advance(task, n))
     out_fields = [*fields, *[c for c in ("score", "decision", "error") if c not in fields]]
     counts = {"match": 0, "non_match": 0, "error": 0}
     with out.open("w", newline="", encoding="utf-8") as handle:

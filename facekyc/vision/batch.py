@@ -100,16 +100,17 @@ class _Pool:
 
 
 def analyse_for_pairs(pairs: Sequence[tuple[str, str]], scorer: Scorer, workers: int | None = None,
-                      models: Sequence[str] = ("sface", "dlib")) -> dict[str, ImageResult]:
+                      models: Sequence[str] = ("sface", "dlib"),
+                      progress: Callable[[int], None] | None = None) -> dict[str, ImageResult]:
     """Embeddings for scoring `pairs` with `scorer`: with a cascade, every image gets the first model
     and only images in a pair it cannot decide alone get the others (a second pass re-detects them,
-    in the same worker processes)."""
+    in the same worker processes; `progress` counts the first pass, one call per image)."""
     paths = [p for pair in pairs for p in pair]
     cascade = scorer.cascade
     if cascade is None:
-        return analyse_paths(paths, workers=workers, models=models)
+        return analyse_paths(paths, workers=workers, models=models, progress=progress)
     with _Pool(workers, len(set(paths)), tuple(models)) as pool:
-        results = pool.analyse(paths, (cascade.first,))
+        results = pool.analyse(paths, (cascade.first,), progress)
         need = [p for a, b in pairs if (ea := results[a].embeddings) is not None
                 and (eb := results[b].embeddings) is not None and scorer.needs_more(ea, eb) for p in (a, b)]
         others = tuple(m for m in models if m != cascade.first)

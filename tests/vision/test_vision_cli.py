@@ -99,3 +99,31 @@ def test_eval_verification_writes_a_report(tmp_path: Path, lfw_images: Path) -> 
     assert summary["pairs"] == 16 and summary["failed_images"] == 0
     assert summary["accuracy"] == 1.0
     assert (report / "det.png").stat().st_size > 5000 and (report / "scores.csv").exists()
+
+
+def test_score_pairs_scores_as_the_engine_cascade_does(tmp_path: Path, lfw_images: Path, engine) -> None:  # type: ignore[no-untyped-def]
+    """score-pairs runs dlib only where SFace cannot decide alone; its scores must be the engine's own
+    lazy comparison (the cascade), pair for pair, in and out of the band."""
+    people = [("Colin_Powell", 38), ("Colin_Powell", 74), ("Laura_Bush", 4), ("Tony_Blair", 6),
+              ("Bono", 2), ("Bono", 3), ("Jose_Dirceu", 1), ("Jose_Dirceu", 2)]  # Bono, Dirceu: in the band
+    paths = [str(lfw_images / n / f"{n}_{i:04d}.jpg") for n, i in people]
+    pairs = [(a, b) for k, a in enumerate(paths) for b in paths[k + 1:]]
+    listing = tmp_path / "pairs.csv"
+    with listing.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["a", "b"])
+        writer.writerows(pairs)
+    out = tmp_path / "scores.csv"
+    result = _run("score-pairs", str(listing), "--out", str(out), "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    with out.open() as handle:
+        got = [float(r["score"]) for r in csv.DictReader(handle)]
+    lazy = {p: engine.analyse(Path(p).read_bytes(), policy="primary", lazy=True) for p in paths}
+    in_band = [engine.scorer.needs_more(lazy[a].embeddings, lazy[b].embeddings) for a, b in pairs]
+    assert 0 < sum(in_band) < len(pairs), "the pairs should exercise both sides of the band"
+    for (a, b), needed in zip(pairs, in_band, strict=True):
+        if needed:  # what the second pass does: dlib for both images of an undecided pair
+            engine.complete(lazy[a])
+            engine.complete(lazy[b])
+    expected = [engine.compare(lazy[a], lazy[b]).score for a, b in pairs]  # fused wherever both have dlib
+    assert got == pytest.approx(expected, abs=1e-4)
