@@ -139,10 +139,22 @@ class FaceWorkGate:
                                scope.get("path", ""), headers={"Retry-After": str(self.retry_after_s)})
             return
         self.busy += 1
+        released = False
+
+        async def send_then_free(message: Message) -> None:
+            # free the slot before the last body chunk goes out: a client that waits for each answer
+            # must find it free for its next request (after the send it could arrive first)
+            nonlocal released
+            if message["type"] == "http.response.body" and not message.get("more_body", False) and not released:
+                released = True
+                self.busy -= 1
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_then_free)
         finally:
-            self.busy -= 1
+            if not released:
+                self.busy -= 1
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -299,6 +299,25 @@ def test_busy_is_503_with_retry_after_when_every_face_work_slot_is_taken(deploy:
     assert r.status_code == 403 or r.status_code == 200, r.text  # admin is not a clerk: 403, but no longer busy
 
 
+def test_a_client_that_waits_for_each_answer_never_finds_the_slots_busy(deploy: Callable[..., Any],
+                                                                          face_jpeg: bytes) -> None:
+    """A kiosk sends its next request as soon as it has the answer: the slot must be free by then (it was
+    released only after the response went out, so back-to-back requests at full concurrency got 503)."""
+    dep = deploy(serve=True, face_work_slots=2, rate_limit_per_minute=1_000_000)
+    auth = {"Authorization": f"Bearer {dep.admin_token}"}
+    files = {"photo": ("a.jpg", face_jpeg, "image/jpeg")}
+
+    def kiosk(_: int) -> list[int]:
+        with httpx.Client(base_url=dep.base_url, timeout=30) as client:  # keep-alive, like a browser
+            return [client.post("/v1/document-photo-checks", headers=auth, files=files).status_code
+                    for _ in range(60)]
+
+    with ThreadPoolExecutor(2) as pool:  # as many kiosks as slots
+        codes = [c for batch in pool.map(kiosk, range(2)) for c in batch]
+    assert codes.count(503) == 0, f"{codes.count(503)} of {len(codes)} answered busy"
+    assert set(codes) == {403}  # admin is not a clerk: answered, never busy
+
+
 def test_busy_is_documented_on_every_gated_operation_and_the_gate_names_real_routes(server: Any) -> None:
     spec = httpx.get(server.base_url + "/openapi.json", timeout=30).json()
     for method, template in FACE_WORK_ROUTES:
