@@ -219,8 +219,8 @@ class _Graph:
         return self.op("Pad", [x, self.const("pads", pads)], shape)
 
     def add(self, a: str, b: str) -> str:
-        shape = tuple(max(s, t) for s, t in zip(self.shapes[a], self.shapes[b], strict=True))
-        wide = (shape[0], shape[1], shape[2])
+        (ca, ha, wa), (cb, hb, wb) = self.shapes[a], self.shapes[b]
+        wide = (max(ca, cb), max(ha, hb), max(wa, wb))
         return self.op("Add", [self.padded(a, wide), self.padded(b, wide)], wide)
 
 

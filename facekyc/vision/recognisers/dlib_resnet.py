@@ -16,7 +16,7 @@ import numpy as np
 
 from facekyc.vision import models
 from facekyc.vision.detect import Face
-from facekyc.vision.recognisers.base import l2_normalise
+from facekyc.vision.recognisers.base import cpu_session, l2_normalise
 
 CHIP_SIZE = 150
 CHIP_PADDING = 0.25
@@ -50,16 +50,9 @@ class DlibResNetRecogniser:
     dim = 128
 
     def __init__(self, threads: int = 1) -> None:
-        import onnxruntime as ort
-
         from facekyc.vision.dlib_dnn import INPUT_NAME, load_dlib_resnet
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        model = load_dlib_resnet(models.dlib_resnet_path()).SerializeToString()
-        self._session: Any = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        self._session: Any = cpu_session(load_dlib_resnet(models.dlib_resnet_path()).SerializeToString(), threads)
         self._input = INPUT_NAME
         self._chipper = DlibChipper()
 

@@ -19,7 +19,7 @@ import numpy as np
 from facekyc.vision import models
 from facekyc.vision.align import arcface_crop
 from facekyc.vision.detect import Face
-from facekyc.vision.recognisers.base import l2_normalise
+from facekyc.vision.recognisers.base import cpu_session, l2_normalise
 
 Precision = Literal["int8", "fp32"]
 
@@ -41,15 +41,8 @@ class SFaceOnnxRecogniser:
     dim = 128
 
     def __init__(self, threads: int = 1, precision: Precision = "int8") -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.precision = precision
-        self._session: Any = ort.InferenceSession(_model_bytes(precision), options,
-                                                  providers=["CPUExecutionProvider"])
+        self._session: Any = cpu_session(_model_bytes(precision), threads)
         self._input = str(self._session.get_inputs()[0].name)
 
     def align(self, bgr: np.ndarray, face: Face) -> np.ndarray:
